@@ -1,0 +1,43 @@
+import os
+import os.path as osp
+
+import numpy as np
+import pytest
+
+# Tests run on CPU with small tensors; keep BLAS/OpenCV from oversubscribing
+# the two CI cores when several processes run at once.
+os.environ.setdefault('OMP_NUM_THREADS', '1')
+
+
+def make_image_folder(root, num_classes=3, per_class=4, size=(64, 48),
+                      seed=0):
+    """Write an ImageNet-style folder ``root/<class>/<n>.jpg`` of JPEGs.
+
+    Each class has its own base colour and stripe orientation, so the classes
+    are separable. Returns ``root``.
+    """
+    import cv2
+    rng = np.random.default_rng(seed)
+    w, h = size
+    for c in range(num_classes):
+        os.makedirs(osp.join(root, f'class{c}'), exist_ok=True)
+        base = rng.integers(0, 256, 3)
+        for i in range(per_class):
+            img = np.empty((h, w, 3), np.uint8)
+            img[:] = base
+            yy, xx = np.mgrid[0:h, 0:w]
+            stripes = ((xx if c % 2 else yy) // (4 + c)) % 2 == 0
+            img[stripes] = 255 - base
+            noise = rng.integers(-20, 21, img.shape)
+            img = np.clip(img.astype(int) + noise, 0, 255).astype(np.uint8)
+            cv2.imwrite(osp.join(root, f'class{c}', f'{i}.jpg'), img)
+    return root
+
+
+@pytest.fixture(scope='session')
+def tiny_imagenet(tmp_path_factory):
+    """``<tmp>/train/<class>/*.jpg`` and ``<tmp>/val/<class>/*.jpg``."""
+    root = tmp_path_factory.mktemp('tiny_imagenet')
+    make_image_folder(str(root / 'train'), seed=0)
+    make_image_folder(str(root / 'val'), per_class=2, seed=1)
+    return str(root)
