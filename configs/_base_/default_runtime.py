@@ -7,6 +7,8 @@ default_hooks = dict(
     param_scheduler=dict(type='ParamSchedulerHook'),
     checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
     sampler_seed=dict(type='DistSamplerSeedHook'),
+    # load_from/--resume must fit the model (MMEngine loads non-strictly).
+    checkpoint_match=dict(type='CheckpointMatchHook'),
 )
 
 env_cfg = dict(

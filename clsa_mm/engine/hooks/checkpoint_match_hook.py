@@ -1,0 +1,61 @@
+import re
+
+from mmengine.hooks import Hook
+from mmengine.model import is_model_wrapper
+
+from clsa_mm.registry import HOOKS
+
+
+@HOOKS.register_module()
+class CheckpointMatchHook(Hook):
+    """Refuse ``load_from``/``--resume`` checkpoints of another model.
+
+    MMEngine loads model weights with ``strict=False`` and only logs missing
+    keys, so a checkpoint of a different model (a detector, a linear probe, a
+    ResNet-18 run for a ResNet-50 config) would silently leave the model
+    randomly initialised. This hook compares the checkpoint's ``state_dict``
+    with the model right after loading and raises an error that names the
+    checkpoint and the first mismatching keys.
+
+    Args:
+        max_listed (int): How many mismatching keys the error lists.
+            Defaults to 5.
+    """
+
+    priority = 'VERY_HIGH'
+
+    def __init__(self, max_listed: int = 5):
+        self.max_listed = max_listed
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        expected = model.state_dict()
+        loaded = checkpoint.get('state_dict', checkpoint)
+        loaded = {re.sub(r'^module\.', '', k): v for k, v in loaded.items()}
+        missing = [k for k in expected if k not in loaded]
+        unexpected = [k for k in loaded if k not in expected]
+        wrong_shape = [
+            f'{k} {tuple(loaded[k].shape)} vs {tuple(v.shape)}'
+            for k, v in expected.items()
+            if k in loaded and hasattr(loaded[k], 'shape')
+            and loaded[k].shape != v.shape
+        ]
+        if not (missing or unexpected or wrong_shape):
+            return
+        source = runner._load_from or 'the checkpoint'
+        n = self.max_listed
+        problems = []
+        for name, keys in (('missing from the checkpoint', missing),
+                           ('not in the model', unexpected),
+                           ('with another shape (checkpoint vs model)',
+                            wrong_shape)):
+            if keys:
+                more = f' and {len(keys) - n} more' if len(keys) > n else ''
+                problems.append(f'{len(keys)} keys {name}: '
+                                f'{", ".join(keys[:n])}{more}')
+        raise RuntimeError(
+            f'Checkpoint {source} does not fit the model '
+            f'{type(model).__name__} of this config: ' + '; '.join(problems) +
+            '. Is it a checkpoint of another model or config? To initialise '
+            'only the backbone, use model.backbone.init_cfg instead.')
