@@ -1,0 +1,3 @@
+from .checkpoint_match_hook import CheckpointMatchHook
+
+__all__ = ['CheckpointMatchHook']
