@@ -29,6 +29,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
     elif current.scope_name != 'clsa_mm':
         warnings.warn(f'The current default scope "{current.scope_name}" is '
                       'not "clsa_mm"; register_all_modules switches it to '
-                      '"clsa_mm".')
+                      '"clsa_mm".',
+                      stacklevel=2)
         DefaultScope.get_instance(
             f'clsa_mm-{datetime.datetime.now()}', scope_name='clsa_mm')

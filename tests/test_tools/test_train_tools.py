@@ -54,7 +54,8 @@ def test_resume_after_kill_continues_with_saved_state(tmp_path,
     for idx, param_state in saved['optimizer']['state'].items():
         assert torch.equal(param_state['momentum_buffer'],
                            state[idx]['momentum_buffer'])
-    assert runner.param_schedulers[0].state_dict() == saved['param_schedulers'][0]
+    scheduler_state = saved['param_schedulers'][0]
+    assert runner.param_schedulers[0].state_dict() == scheduler_state
 
     proc = run_tool([
         'tools/train.py', config, '--work-dir',
