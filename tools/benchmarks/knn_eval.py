@@ -1,0 +1,124 @@
+"""k-NN top-1 accuracy of a frozen encoder (InstDisc/DINO protocol).
+
+Features are the global-average-pooled, L2-normalised last stage of
+``model.backbone`` of CONFIG, loaded from CHECKPOINT (a clsa_mm checkpoint
+or an exported backbone). The training split (``train_dataloader``, read
+with the ``val_dataloader`` pipeline, unshuffled) is the memory bank; every
+``val_dataloader`` sample is classified by a vote of its k most
+cosine-similar training features, weighted by exp(similarity / T).
+"""
+import argparse
+import copy
+import os.path as osp
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.fileio import dump
+from mmengine.logging import print_log
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner
+
+from clsa_mm.evaluation import (BACKBONE, CLSA_MM, backbone_state_dict,
+                                extract_features, knn_accuracy, knn_classify,
+                                load_checkpoint_of_kind)
+from clsa_mm.registry import MODELS
+from clsa_mm.utils import check_cfg_options, register_all_modules
+
+
+def parse_args():
+    parser = argparse.ArgumentParser(
+        description='k-NN evaluation of a frozen backbone')
+    parser.add_argument(
+        'config', help='classification config (e.g. a linear-probe one)')
+    parser.add_argument(
+        'checkpoint', help='clsa_mm checkpoint or exported backbone')
+    parser.add_argument('--k', type=int, default=20, help='neighbours (20)')
+    parser.add_argument(
+        '--temperature', type=float, default=0.07, help='T of the vote')
+    parser.add_argument(
+        '--batch-size', type=int, help='override the dataloader batch size')
+    parser.add_argument(
+        '--device',
+        default='cuda' if torch.cuda.is_available() else 'cpu',
+        help='device for the encoder and the search')
+    parser.add_argument('--out', help='also write the metrics to this file')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings, key=value (keys must exist in the config)')
+    return parser.parse_args()
+
+
+def build_loader(cfg, split, batch_size):
+    """``split`` dataloader with the deterministic val pipeline."""
+    loader = copy.deepcopy(cfg.get(f'{split}_dataloader'))
+    if not loader or 'pipeline' not in loader.get('dataset', {}):
+        raise KeyError(f'{cfg.filename}: {split}_dataloader.dataset.pipeline '
+                       'is needed for k-NN')
+    loader.dataset.pipeline = copy.deepcopy(
+        cfg.val_dataloader.dataset.pipeline)
+    loader.sampler = dict(type='DefaultSampler', shuffle=False)
+    loader.pop('batch_sampler', None)
+    loader.drop_last = False
+    if batch_size:
+        loader.batch_size = batch_size
+    return Runner.build_dataloader(loader)
+
+
+def main():
+    args = parse_args()
+    register_all_modules(init_default_scope=False)
+    if not osp.isfile(args.config):
+        raise FileNotFoundError(f'Config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        check_cfg_options(cfg, args.cfg_options)
+        cfg.merge_from_dict(args.cfg_options)
+    init_default_scope(cfg.get('default_scope', 'clsa_mm'))
+
+    checkpoint, _ = load_checkpoint_of_kind(args.checkpoint,
+                                            (CLSA_MM, BACKBONE))
+    backbone_cfg = copy.deepcopy(cfg.model.backbone)
+    backbone_cfg.pop('init_cfg', None)
+    backbone = MODELS.build(backbone_cfg)
+    try:
+        backbone.load_state_dict(backbone_state_dict(checkpoint))
+    except RuntimeError as e:
+        raise RuntimeError(f'{args.checkpoint} does not fit model.backbone '
+                           f'of {args.config}: {e}') from None
+    preprocessor_cfg = copy.deepcopy(
+        cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
+        or {})
+    preprocessor_cfg.setdefault('type', 'ClsDataPreprocessor')
+    preprocessor_cfg.pop('to_onehot', None)
+    data_preprocessor = MODELS.build(preprocessor_cfg)
+    backbone.to(args.device)
+    data_preprocessor.to(args.device)
+
+    feats = {}
+    for split in ('train', 'val'):
+        loader = build_loader(cfg, split, args.batch_size)
+        print_log(f'Extracting {split} features of {len(loader.dataset)} '
+                  'images', logger='current')
+        feats[split] = extract_features(backbone, data_preprocessor, loader)
+    num_classes = len(loader.dataset.metainfo['classes'])
+    scores = knn_classify(
+        *feats['train'], feats['val'][0], num_classes,
+        k=args.k, temperature=args.temperature)
+    topk = (1, 5) if num_classes >= 5 else (1, )
+    metrics = {
+        f'knn/{name}': value
+        for name, value in knn_accuracy(scores, feats['val'][1], topk).items()
+    }
+    print_log(
+        f'k-NN (k={args.k}, T={args.temperature}) on '
+        f'{len(feats["val"][1])} val images: ' +
+        ', '.join(f'{k}: {v:.2f}' for k, v in metrics.items()),
+        logger='current')
+    if args.out:
+        dump(metrics, args.out)
+
+
+if __name__ == '__main__':
+    main()
