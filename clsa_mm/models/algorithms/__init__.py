@@ -1,0 +1,3 @@
+from .clsa import CLSA
+
+__all__ = ['CLSA']

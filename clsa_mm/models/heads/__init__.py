@@ -1,0 +1,3 @@
+from .ddm_head import DDMHead
+
+__all__ = ['DDMHead']

@@ -1,0 +1,134 @@
+"""DDMHead against a row-by-row, view-by-view implementation of CLSA_SPEC §4.
+"""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from clsa_helpers import spec_losses
+from clsa_mm.models import DDMHead
+
+
+def random_inputs(num_weak, num_strong, n=4, world=2, d=8, k=12, seed=0,
+                  dtype=torch.float64):
+    gen = torch.Generator().manual_seed(seed)
+
+    def unit(*shape, dim=1):
+        x = torch.randn(*shape, generator=gen, dtype=dtype)
+        return F.normalize(x, dim=dim)
+
+    raw_q = [torch.randn(n, d, generator=gen, dtype=dtype).requires_grad_()
+             for _ in range(num_weak)]
+    raw_s = [torch.randn(n, d, generator=gen, dtype=dtype).requires_grad_()
+             for _ in range(num_strong)]
+    keys = unit(n * world, d).requires_grad_()
+    queue = unit(d, k, dim=0).requires_grad_()
+    return raw_q, raw_s, keys, queue
+
+
+def normed(raw):
+    return [F.normalize(x, dim=1) for x in raw]
+
+
+@pytest.mark.parametrize('num_weak,num_strong,rank,t,t2,beta', [
+    (1, 1, 0, 0.2, 0.2, 1.0),
+    (1, 1, 1, 0.2, 0.2, 1.0),
+    (2, 3, 1, 0.2, 0.5, 0.7),
+    (5, 5, 0, 0.1, 0.2, 1.0),
+])
+def test_losses_and_gradients_match_spec(num_weak, num_strong, rank, t, t2,
+                                         beta):
+    raw_q, raw_s, keys, queue = random_inputs(num_weak, num_strong)
+    head = DDMHead(temperature=t, ddm_temperature=t2, loss_weight=beta)
+    losses, _ = head.loss(normed(raw_q), normed(raw_s), keys, queue, rank)
+    ref_c, ref_d = spec_losses(normed(raw_q), normed(raw_s), keys, queue,
+                               rank, t, t2, beta)
+    assert set(losses) == {'loss_contrastive', 'loss_ddm'}
+    assert abs(losses['loss_contrastive'].item() - ref_c.item()) < 1e-5
+    assert abs(losses['loss_ddm'].item() - ref_d.item()) < 1e-5
+
+    grads = torch.autograd.grad(
+        losses['loss_contrastive'] + losses['loss_ddm'], raw_q + raw_s)
+    ref_grads = torch.autograd.grad(ref_c + ref_d, raw_q + raw_s)
+    for g, ref in zip(grads, ref_grads):
+        assert g.abs().sum() > 0
+        torch.testing.assert_close(g, ref, rtol=1e-6, atol=1e-8)
+
+
+def test_no_gradient_to_keys_and_queue():
+    raw_q, raw_s, keys, queue = random_inputs(2, 2)
+    losses, _ = DDMHead().loss(normed(raw_q), normed(raw_s), keys, queue, 0)
+    sum(losses.values()).backward()
+    assert keys.grad is None and queue.grad is None
+    assert all(x.grad is not None and x.grad.abs().sum() > 0
+               for x in raw_q + raw_s)
+
+
+def test_fp32_matches_spec():
+    raw_q, raw_s, keys, queue = random_inputs(2, 2, dtype=torch.float32)
+    losses, _ = DDMHead().loss(normed(raw_q), normed(raw_s), keys, queue, 1)
+    ref_c, ref_d = spec_losses(normed(raw_q), normed(raw_s), keys, queue, 1)
+    torch.testing.assert_close(losses['loss_contrastive'], ref_c,
+                               rtol=1e-5, atol=1e-5)
+    torch.testing.assert_close(losses['loss_ddm'], ref_d, rtol=1e-5,
+                               atol=1e-5)
+
+
+def test_multi_crop_term_counts():
+    """5 identical weak views and 5 identical strong views: 5 contrastive
+    and 5 x 5 DDM terms, each equal to the single-crop loss."""
+    raw_q, raw_s, keys, queue = random_inputs(1, 1)
+    head = DDMHead()
+    single, _ = head.loss(normed(raw_q), normed(raw_s), keys, queue, 0)
+    multi, _ = head.loss(normed(raw_q) * 5, normed(raw_s) * 5, keys, queue, 0)
+    torch.testing.assert_close(multi['loss_contrastive'],
+                               5 * single['loss_contrastive'])
+    torch.testing.assert_close(multi['loss_ddm'], 25 * single['loss_ddm'])
+
+
+def test_statistics():
+    raw_q, raw_s, keys, queue = random_inputs(2, 1, n=3, world=2, k=5)
+    q = normed(raw_q)
+    t, t2 = 0.2, 0.5
+    _, stats = DDMHead(temperature=t, ddm_temperature=t2).loss(
+        q, normed(raw_s), keys, queue, rank=1)
+    pos, neg, ent = [], [], []
+    for qi in q:
+        bank = torch.cat([keys.t(), queue], dim=1)
+        sim = qi @ bank
+        p = (sim / t * t / t2).softmax(dim=1)
+        for row in range(3):
+            target = 3 + row
+            pos.append(sim[row, target])
+            others = torch.cat([sim[row, :target], sim[row, target + 1:]])
+            neg.append(others.mean())
+            ent.append(-(p[row] * p[row].log()).sum())
+    expected = dict(pos_sim=torch.stack(pos).mean(),
+                    neg_sim=torch.stack(neg).mean(),
+                    ddm_entropy=torch.stack(ent).mean())
+    assert set(stats) == set(expected)
+    for name, value in expected.items():
+        assert not stats[name].requires_grad
+        torch.testing.assert_close(stats[name], value.detach())
+
+
+def test_keys_must_cover_rank():
+    raw_q, raw_s, keys, queue = random_inputs(1, 1, n=4, world=1)
+    with pytest.raises(ValueError, match='rank 1'):
+        DDMHead().loss(normed(raw_q), normed(raw_s), keys, queue, rank=1)
+
+
+def test_bf16_autocast_close_to_fp32():
+    raw_q, raw_s, keys, queue = random_inputs(
+        2, 2, n=8, d=128, k=256, dtype=torch.float32)
+    head = DDMHead()
+    ref, _ = head.loss(normed(raw_q), normed(raw_s), keys, queue, 0)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        amp, stats = head.loss(normed(raw_q), normed(raw_s), keys, queue, 0)
+    for name in ref:
+        assert amp[name].dtype == torch.float32
+        assert torch.isfinite(amp[name])
+        torch.testing.assert_close(amp[name], ref[name], rtol=2e-2,
+                                   atol=2e-2)
+    assert all(torch.isfinite(v) for v in stats.values())
+    sum(amp.values()).backward()
+    assert all(torch.isfinite(x.grad).all() for x in raw_q + raw_s)
