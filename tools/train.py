@@ -67,8 +67,11 @@ def merge_args(cfg, args):
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(args.config))[0])
     if args.amp:
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a GPU: MMEngine\'s AmpOptimWrapper '
+                             'refuses to run on the CPU.')
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
-        if torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+        if not torch.cuda.is_bf16_supported():
             cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')  # fp16
         else:
             cfg.optim_wrapper.setdefault('dtype', 'bfloat16')

@@ -111,3 +111,12 @@ def test_dist_train_rejects_bad_gpus(tmp_path, tiny_imagenet, gpus, message):
     proc = run_tool(['tools/dist_train.sh', config, gpus], check=False)
     assert proc.returncode == 2
     assert message in proc.stderr
+
+
+def test_amp_without_gpu_is_a_clear_error(tmp_path, tiny_imagenet):
+    if torch.cuda.is_available():
+        pytest.fail('this test checks the CPU-only message')
+    config = write_classifier_config(tmp_path / 'cfg.py', tiny_imagenet)
+    proc = run_tool(['tools/train.py', config, '--amp'], check=False)
+    assert proc.returncode != 0
+    assert '--amp needs a GPU' in proc.stderr

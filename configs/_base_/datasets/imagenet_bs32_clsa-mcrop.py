@@ -9,6 +9,8 @@ train_dataloader = dict(
     batch_size=32,
     num_workers=8,
     persistent_workers=True,
+    # Every step must enqueue a whole global batch (queue_len % B == 0).
+    drop_last=True,
     sampler=dict(type='DefaultSampler', shuffle=True),
     # inputs become [key, weak 224..96, strong 224..96], each (N,3,S,S)
     collate_fn=dict(type='default_collate'),
