@@ -60,6 +60,9 @@ def main():
     else:
         runner = Runner.from_cfg(cfg)
     metrics = runner.test()
+    # An undestroyed gloo group can abort the process at exit.
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
     if args.out:
         dump(metrics, args.out)
 

@@ -100,6 +100,9 @@ def main():
     else:
         runner = Runner.from_cfg(cfg)
     runner.train()
+    # An undestroyed gloo group can abort the process at exit.
+    if torch.distributed.is_initialized():
+        torch.distributed.destroy_process_group()
 
 
 if __name__ == '__main__':
