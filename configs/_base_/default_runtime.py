@@ -5,7 +5,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
-    checkpoint=dict(type='CheckpointHook', interval=10, max_keep_ckpts=3),
+    # Crash safety: atomic checkpoint writes, RNG states in checkpoints,
+    # stop at the first NaN/Inf loss term (clsa_mm/engine/hooks).
+    checkpoint=dict(type='AtomicCheckpointHook', interval=10, max_keep_ckpts=3),
+    rng_state=dict(type='RNGStateHook'),
+    finite_loss=dict(type='FiniteLossHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # load_from/--resume must fit the model (MMEngine loads non-strictly).
     checkpoint_match=dict(type='CheckpointMatchHook'),

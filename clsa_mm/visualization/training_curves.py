@@ -1,0 +1,107 @@
+import math
+import os
+import os.path as osp
+from typing import List, Optional, Sequence
+
+from .scalar_logs import BOOKKEEPING_KEYS
+
+
+def _numeric_keys(records: List[dict]) -> List[str]:
+    keys = []
+    for record in records:
+        for key, value in record.items():
+            if (key not in keys and key not in BOOKKEEPING_KEYS
+                    and isinstance(value, (int, float))
+                    and not isinstance(value, bool)):
+                keys.append(key)
+    return keys
+
+
+def curve_panels(train: List[dict],
+                 val: List[dict],
+                 keys: Optional[Sequence[str]] = None) -> List[tuple]:
+    """Group the logged scalars into panels.
+
+    Losses share one panel, learning rates another; every other training
+    scalar (e.g. the queue statistics of ``MomentumQueueHook``) and every
+    validation metric gets its own.
+
+    Args:
+        train (list[dict]): Training records of :func:`load_scalar_logs`.
+        val (list[dict]): Validation records of :func:`load_scalar_logs`.
+        keys (Sequence[str], optional): Plot only these scalars.
+
+    Returns:
+        list[tuple]: ``(title, records, x label, scalar names)`` per panel.
+    """
+    train_keys = _numeric_keys(train)
+    val_keys = _numeric_keys(val)
+    if keys is not None:
+        missing = [k for k in keys if k not in train_keys + val_keys]
+        if missing:
+            raise KeyError(f'{missing} not logged; logged scalars: '
+                           f'{sorted(set(train_keys + val_keys))}')
+        train_keys = [k for k in train_keys if k in keys]
+        val_keys = [k for k in val_keys if k in keys]
+    losses = [k for k in train_keys if 'loss' in k]
+    lrs = [k for k in train_keys if k.endswith('lr')]
+    panels = []
+    if losses:
+        panels.append(('losses', train, 'iteration', losses))
+    if lrs:
+        panels.append(('learning rate', train, 'iteration', lrs))
+    panels += [(k, train, 'iteration', [k]) for k in train_keys
+               if k not in losses + lrs]
+    panels += [(f'val: {k}', val, 'validation step', [k]) for k in val_keys]
+    return panels
+
+
+def plot_training_curves(train: List[dict],
+                         val: List[dict],
+                         out_file: str,
+                         keys: Optional[Sequence[str]] = None,
+                         title: Optional[str] = None,
+                         ncols: int = 3) -> List[str]:
+    """Draw the curves of :func:`curve_panels` into one PNG.
+
+    Args:
+        train (list[dict]): Training records of :func:`load_scalar_logs`.
+        val (list[dict]): Validation records of :func:`load_scalar_logs`.
+        out_file (str): The PNG to write.
+        keys (Sequence[str], optional): Plot only these scalars.
+        title (str, optional): Title of the figure.
+        ncols (int): Panels per row. Defaults to 3.
+
+    Returns:
+        list[str]: The titles of the panels drawn.
+    """
+    # A bare Figure renders with Agg and leaves pyplot's backend alone.
+    from matplotlib.figure import Figure
+
+    panels = curve_panels(train, val, keys)
+    if not panels:
+        raise ValueError('No numeric scalars to plot.')
+    ncols = min(ncols, len(panels))
+    nrows = math.ceil(len(panels) / ncols)
+    fig = Figure(figsize=(5 * ncols, 3.4 * nrows))
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    for ax, (name, records, xlabel, names) in zip(axes.flat, panels):
+        for key in names:
+            points = [(r['step'], r[key]) for r in records if key in r]
+            xs, ys = zip(*points)
+            ax.plot(xs, ys, marker='.' if len(xs) < 30 else None, label=key)
+        ax.set_title(name)
+        ax.set_xlabel(xlabel)
+        ax.grid(alpha=0.3)
+        if len(names) > 1:
+            ax.legend(fontsize='small')
+        if name == 'learning rate':
+            ax.ticklabel_format(axis='y', style='sci', scilimits=(-2, 2))
+    for ax in list(axes.flat)[len(panels):]:
+        ax.axis('off')
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
+    fig.savefig(out_file, dpi=100)
+    return [panel[0] for panel in panels]

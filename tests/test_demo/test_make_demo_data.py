@@ -1,0 +1,120 @@
+import argparse
+import importlib.util
+import json
+import os.path as osp
+import sys
+
+import mmcv
+import numpy as np
+import pytest
+from cli_helpers import REPO, run_tool
+
+TOOL = 'tools/dataset_converters/make_demo_data.py'
+SMALL = ['--photos', 'astronaut', 'coins', 'china', '--train-per-class', '4',
+         '--val-per-class', '2', '--size', '32']
+
+
+@pytest.fixture(scope='module')
+def tool():
+    spec = importlib.util.spec_from_file_location(
+        'make_demo_data', osp.join(REPO, TOOL))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def make(tool, monkeypatch, out, *extra):
+    """Run the tool's main() in this process (imports are slow)."""
+    monkeypatch.setattr(sys, 'argv',
+                        [TOOL, '--out', str(out), *SMALL, *extra])
+    tool.main()
+
+
+def tree(root):
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob('*')) if p.is_file()
+    }
+
+
+def test_command_line_makes_an_imagenet_style_folder(tmp_path):
+    out = tmp_path / 'demo'
+    proc = run_tool([TOOL, '--out', str(out), *SMALL, '--lighting', '0.3'])
+    assert 'Wrote 12 training and 6 validation patches of 3 classes' in (
+        proc.stdout + proc.stderr)
+    classes = ['astronaut', 'coins', 'china']
+    for split, num in (('train', 4), ('val', 2)):
+        assert sorted(p.name for p in (out / split).iterdir()) == sorted(
+            classes)
+        for name in classes:
+            files = sorted((out / split / name).iterdir())
+            assert [f.name for f in files
+                    ] == [f'{name}_{i:04d}.jpg' for i in range(num)]
+            assert mmcv.imread(str(files[0])).shape == (32, 32, 3)
+        lines = (out / 'meta' / f'{split}.txt').read_text().splitlines()
+        assert len(lines) == 3 * num
+        assert lines[0] == 'astronaut/astronaut_0000.jpg 0'
+        assert lines[-1] == f'china/china_{num - 1:04d}.jpg 2'
+    assert (out / 'meta/classes.txt').read_text().split() == classes
+    manifest = json.loads((out / 'demo_data.json').read_text())
+    assert manifest['counts'] == {'train': 12, 'val': 6}
+    assert manifest['settings']['seed'] == 0
+    assert manifest['settings']['lighting'] == 0.3
+    # Only the finished folder is left, no temporary one next to it.
+    assert [p.name for p in tmp_path.iterdir()] == ['demo']
+
+
+def test_seeded_and_never_clobbers(tool, monkeypatch, tmp_path):
+    out = tmp_path / 'demo'
+    make(tool, monkeypatch, out)
+    before = tree(out)
+    make(tool, monkeypatch, tmp_path / 'same_seed')
+    assert tree(tmp_path / 'same_seed') == before
+
+    make(tool, monkeypatch, out)  # same settings: reused as it is
+    assert tree(out) == before
+
+    with pytest.raises(SystemExit) as error:
+        make(tool, monkeypatch, out, '--seed', '3')
+    assert 'made with other settings (seed: 0 -> 3)' in str(error.value)
+    assert '--overwrite' in str(error.value)
+    assert tree(out) == before
+
+    make(tool, monkeypatch, out, '--seed', '3', '--overwrite')
+    after = tree(out)
+    assert json.loads(after['demo_data.json'])['settings']['seed'] == 3
+    assert after.keys() == before.keys()
+    assert after['train/coins/coins_0000.jpg'] != before[
+        'train/coins/coins_0000.jpg']
+
+    users = tmp_path / 'users_folder'
+    (users / 'train').mkdir(parents=True)
+    (users / 'train' / 'precious.jpg').write_bytes(b'mine')
+    with pytest.raises(SystemExit) as error:
+        make(tool, monkeypatch, users, '--overwrite')
+    assert 'was not made by this tool' in str(error.value)
+    assert (users / 'train' / 'precious.jpg').read_bytes() == b'mine'
+
+
+@pytest.mark.parametrize('photo', ['coins', 'china', 'retina'])
+def test_train_and_val_patches_share_no_pixel(tool, photo):
+    args = argparse.Namespace(scale=(0.12, 0.3), val_cells=0.25)
+    img = tool.load_photo(photo)
+    rng = np.random.default_rng(0)
+    cell, val_cells = tool.hold_out_cells(img, args, rng)
+    assert cell == int(0.3 * min(img.shape[:2]))
+    train = tool.sample_boxes(img, 80, args, rng, cell, val_cells, val=False)
+    val = tool.sample_boxes(img, 20, args, rng, cell, val_cells, val=True)
+
+    def pixels(boxes):
+        mask = np.zeros(img.shape[:2], bool)
+        for x, y, side in boxes:
+            assert 0.12 * min(img.shape[:2]) - 1 <= side <= cell
+            mask[y:y + side, x:x + side] = True
+        return mask
+
+    train_mask, val_mask = pixels(train), pixels(val)
+    assert val_mask.any() and train_mask.sum() > val_mask.sum()
+    assert not (train_mask & val_mask).any()
+    # Near-uniform patches (retina's black border) were redrawn.
+    assert all(img[y:y + s, x:x + s].std() >= 8 for x, y, s in train + val)

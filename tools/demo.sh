@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The CLSA demo (`make demo`): make the demo data from the photographs that
+# scikit-image and scikit-learn ship, pretrain CLSA with a ResNet-18 on it,
+# and compare the linear-probe and k-NN top-1 of its backbone with those of
+# a randomly initialised one. See tools/run_demo.py.
+# Usage: bash tools/demo.sh [SEED] [run_demo.py options]
+# Output: work_dirs/demo/seed_<SEED>/ (logs, checkpoints, results.md, PNGs).
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+if [[ -z "${PYTHON:-}" ]]; then
+    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python; fi
+fi
+SEED=${1:-0}
+if ! [[ "$SEED" =~ ^[0-9]+$ ]]; then
+    echo "error: SEED must be a non-negative integer, got '$SEED'" >&2
+    exit 2
+fi
+cd "$ROOT"
+exec "$PYTHON" tools/run_demo.py --seed "$SEED" "${@:2}"
