@@ -3,13 +3,17 @@
 1. make the demo data (``tools/dataset_converters/make_demo_data.py``),
 2. pretrain CLSA with a ResNet-18 (``configs/demo/clsa_r18_demo.py``),
 3. extract its backbone and make a randomly initialised one for comparison,
-4. linear probe and k-NN of both backbones on the demo val split,
+4. linear probe (``configs/demo/r18_linear_demo.py``) and k-NN of both
+   backbones on the demo val split,
 5. draw the training curves and the augmented views,
-6. print (and save) the table of top-1 accuracies.
 
-Everything goes to ``WORK_DIR/seed_<SEED>``. Running the demo again reuses
-what is complete: an interrupted pretraining resumes from its last
-checkpoint, finished steps are repeated only with ``--redo``.
+and print (and save) the table of top-1 accuracies. Every step is a tool of
+this repository, run in a subprocess.
+
+Everything goes to ``WORK_DIR/seed_<SEED>``. Running the demo again resumes
+an interrupted pretraining from its last checkpoint (or reuses a finished
+one) and repeats the evaluation. ``--quick`` checks the whole pipeline in a
+minute on 3 photographs, tiny images and one epoch (meaningless numbers).
 """
 import argparse
 import json
@@ -44,10 +48,48 @@ def parse_args():
         default='work_dirs/demo',
         help='parent of the run folder seed_<SEED> (work_dirs/demo)')
     parser.add_argument(
-        '--redo',
+        '--quick',
         action='store_true',
-        help='repeat the evaluation steps even if their results exist')
+        help='smoke run: 3 photographs, 32-pixel patches, 1 epoch each; '
+        'data and results in WORK_DIR/quick_seed_<SEED>')
     return parser.parse_args()
+
+
+def quick_options(data_root):
+    """Arguments that shrink every step to a smoke run on ``data_root``."""
+    data = [
+        '--photos', 'brick', 'coins', 'china', '--train-per-class', '8',
+        '--val-per-class', '4', '--size', '32'
+    ]
+    pipeline = 'train_dataloader.dataset.pipeline.1'
+    views = [
+        f'train_dataloader.dataset.data_root={data_root}',
+        f'{pipeline}.key_view.size=32', f'{pipeline}.weak_views.0.size=32',
+        f'{pipeline}.strong_views.0.size=16'
+    ]
+    pretrain = views + [
+        'train_dataloader.batch_size=4', 'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False', 'model.queue_len=8',
+        'train_cfg.max_epochs=1', 'param_scheduler.0.T_max=1',
+        'param_scheduler.0.end=1', 'default_hooks.checkpoint.interval=1',
+        'default_hooks.logger.interval=1'
+    ]
+    probe = [
+        'train_dataloader.batch_size=8',
+        'train_dataloader.dataset.pipeline.1.scale=32',
+        'train_cfg.max_epochs=1', 'train_cfg.val_interval=1',
+        'param_scheduler.T_max=1', 'param_scheduler.end=1',
+        'default_hooks.checkpoint.interval=1'
+    ]
+    for split in ('train', 'val', 'test'):
+        probe += [
+            f'{split}_dataloader.dataset.data_root={data_root}',
+            f'{split}_dataloader.dataset.metainfo.classes='
+            f'{data_root}/meta/classes.txt'
+        ]
+    knn = [o for o in probe if 'dataloader.dataset' in o and 'pipe' not in o]
+    return dict(data=data, pretrain=pretrain, probe=probe, knn=knn,
+                views=views)
 
 
 class Demo:
@@ -56,15 +98,17 @@ class Demo:
     Args:
         seed (int): Random seed of pretraining, probe and random backbone.
         work_dir (str): Folder of this run.
-        redo (bool): Repeat finished evaluation steps.
+        data_root (str): Folder of the demo data.
+        options (dict): Extra arguments per step, see :func:`quick_options`.
     """
 
-    num_steps = 8
+    num_steps = 6
 
-    def __init__(self, seed, work_dir, redo):
+    def __init__(self, seed, work_dir, data_root, options):
         self.seed = seed
         self.work_dir = work_dir
-        self.redo = redo
+        self.data_root = data_root
+        self.options = options
         self.step = 0
         self.times = {}
 
@@ -93,7 +137,18 @@ class Demo:
     def path(self, *parts):
         return osp.join(self.work_dir, *parts)
 
+    def cfg_options(self, step, seed=True):
+        options = list(self.options.get(step, []))
+        if seed:
+            options.append(f'randomness.seed={self.seed}')
+        return ['--cfg-options', *options] if options else []
+
+    def make_data(self):
+        self.run('tools/dataset_converters/make_demo_data.py', '--out',
+                 self.data_root, *self.options.get('data', []))
+
     def pretrain(self):
+        """Train (or resume, or reuse) CLSA; return the last checkpoint."""
         work_dir = self.path('pretrain')
         resume = ['--resume'] if osp.isfile(
             osp.join(work_dir, 'last_checkpoint')) else []
@@ -101,7 +156,7 @@ class Demo:
             print_log(f'Resuming (or reusing) the pretraining in {work_dir}',
                       logger='current')
         self.run('tools/train.py', PRETRAIN_CONFIG, '--work-dir', work_dir,
-                 *resume, '--cfg-options', f'randomness.seed={self.seed}')
+                 *resume, *self.cfg_options('pretrain'))
         with open(osp.join(work_dir, 'last_checkpoint')) as f:
             return f.read().strip()
 
@@ -129,24 +184,28 @@ class Demo:
 
     def linear_probe(self, name, backbone):
         work_dir = self.path(f'linear_{name}')
-        result = osp.join(work_dir, 'linear_eval.json')
-        if self.redo or not osp.isfile(result):
-            self.run('tools/benchmarks/linear_eval.sh', LINEAR_CONFIG,
-                     backbone, '1', '--cfg-options',
-                     f'randomness.seed={self.seed}', WORK_DIR=work_dir)
-        with open(result) as f:
+        self.run('tools/benchmarks/linear_eval.sh', LINEAR_CONFIG, backbone,
+                 '1', *self.cfg_options('probe'), WORK_DIR=work_dir)
+        with open(osp.join(work_dir, 'linear_eval.json')) as f:
             return json.load(f)['accuracy/top1']
 
     def knn(self, name, backbone):
         result = self.path(f'knn_{name}.json')
-        if self.redo or not osp.isfile(result):
-            self.run('tools/benchmarks/knn_eval.py', LINEAR_CONFIG, backbone,
-                     '--out', result)
+        self.run('tools/benchmarks/knn_eval.py', LINEAR_CONFIG, backbone,
+                 '--out', result, *self.cfg_options('knn', seed=False))
         with open(result) as f:
             return json.load(f)['knn/top1']
 
+    def pictures(self):
+        self.run('tools/analysis_tools/plot_logs.py', self.path('pretrain'),
+                 '--out', self.path('training_curves.png'))
+        self.run('tools/analysis_tools/browse_views.py', PRETRAIN_CONFIG,
+                 '--num', '4', '--output', self.path('views.png'),
+                 *self.cfg_options('views', seed=False))
+
 
 def format_table(rows):
+    """A markdown table of ``(backbone, linear top-1, k-NN top-1)`` rows."""
     lines = [
         '| backbone (ResNet-18) | linear probe top-1 | k-NN top-1 |',
         '|---|---|---|',
@@ -159,14 +218,19 @@ def format_table(rows):
 def main():
     args = parse_args()
     os.chdir(REPO)
-    demo = Demo(args.seed, osp.join(args.work_dir, f'seed_{args.seed}'),
-                args.redo)
+    if args.quick:
+        work_dir = osp.join(args.work_dir, f'quick_seed_{args.seed}')
+        data_root = osp.join(work_dir, 'data')
+        options = quick_options(data_root)
+    else:
+        work_dir = osp.join(args.work_dir, f'seed_{args.seed}')
+        data_root, options = DATA_ROOT, {}
+    demo = Demo(args.seed, work_dir, data_root, options)
     total = time.monotonic()
 
     demo.announce('Demo data from the photographs of scikit-image and '
-                  f'scikit-learn -> {DATA_ROOT}')
-    demo.run('tools/dataset_converters/make_demo_data.py', '--out',
-             DATA_ROOT)
+                  f'scikit-learn -> {data_root}')
+    demo.make_data()
     demo.done()
 
     demo.announce('CLSA pretraining of a ResNet-18')
@@ -190,22 +254,18 @@ def main():
         demo.done()
 
     demo.announce('Training curves and augmented views')
-    demo.run('tools/analysis_tools/plot_logs.py', demo.path('pretrain'),
-             '--out', demo.path('training_curves.png'))
-    demo.run('tools/analysis_tools/browse_views.py', PRETRAIN_CONFIG,
-             '--num', '4', '--output', demo.path('views.png'))
+    demo.pictures()
     demo.done()
 
-    demo.announce('Results')
     table = format_table([
         (f'CLSA pretrained (seed {args.seed})', *results['clsa']),
         ('random initialisation', *results['random']),
     ])
-    gain = results['clsa'][0] - results['random'][0]
-    summary = (f'{table}\n\nDemo val split of {DATA_ROOT}; CLSA beats the '
-               f'random backbone by {gain:+.1f} points of linear-probe '
-               f'top-1 (k-NN: {results["clsa"][1] - results["random"][1]:+.1f}'
-               f'). Total time {time.monotonic() - total:.0f} s.')
+    gains = [c - r for c, r in zip(results['clsa'], results['random'])]
+    summary = (f'{table}\n\nTop-1 on the val split of {data_root}; CLSA '
+               f'minus random: {gains[0]:+.1f} points (linear probe), '
+               f'{gains[1]:+.1f} points (k-NN). Total time '
+               f'{time.monotonic() - total:.0f} s.')
     with open(demo.path('results.md'), 'w') as f:
         f.write(summary + '\n')
     with open(demo.path('results.json'), 'w') as f:
@@ -218,7 +278,6 @@ def main():
                     for name, (lin, knn) in results.items()
                 },
                 seconds=demo.times), f, indent=2)
-    demo.done()
     print('\n' + summary)
     print(f'\nLogs, checkpoints and pictures: {demo.work_dir}/')
 

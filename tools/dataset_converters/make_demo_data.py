@@ -1,11 +1,13 @@
 """Build the demo data set from photographs shipped inside installed packages.
 
 Each photograph of ``skimage.data`` and ``sklearn.datasets`` becomes one
-class; random square patches of it become its images. The photograph is
-tiled with a grid of cells as large as the largest patch; validation patches
-come from a quarter of the cells, drawn at random, and training patches
-avoid those cells, so no pixel is in both splits. The result is an
-ImageNet-style folder::
+class; random square patches of it become its images, grey by default (a
+randomly initialised network already tells most photographs apart by their
+colour statistics; texture and shape are what pretraining has to add). The
+photograph is tiled with a grid of cells as large as the largest patch;
+validation patches come from a quarter of the cells, drawn at random, and
+training patches avoid those cells, so no pixel is in both splits. The
+result is an ImageNet-style folder::
 
     data/demo/train/<photo>/<photo>_0000.jpg
     data/demo/val/<photo>/<photo>_0000.jpg
@@ -86,10 +88,11 @@ def parse_args():
         'factors uniform in [1 - L, 1 + L], hue shift in [-L/4, L/4] turns, '
         'as if each patch were photographed under other light')
     parser.add_argument(
-        '--grayscale',
+        '--color',
         action='store_true',
-        help='turn the colour photographs grey too (then colour cannot tell '
-        'the classes apart)')
+        help='keep the colours of the colour photographs (by default all '
+        'are grey, so that colour statistics alone cannot tell the '
+        'photographs apart)')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--overwrite',
@@ -204,7 +207,7 @@ def settings_of(args):
         scale=list(args.scale),
         val_cells=args.val_cells,
         lighting=args.lighting,
-        grayscale=args.grayscale,
+        color=args.color,
         seed=args.seed)
 
 
@@ -269,7 +272,7 @@ def main():
               logger='current')
     progress = ProgressBar(len(args.photos))
     for name in args.photos:
-        img = load_photo(name, args.grayscale)
+        img = load_photo(name, grayscale=not args.color)
         cell, val_cells = hold_out_cells(img, args, rng)
         for is_val, num, patches in ((False, args.train_per_class, train),
                                      (True, args.val_per_class, val)):
