@@ -11,7 +11,8 @@ Imported through ``custom_imports`` (the test puts this folder on
   write, whichever backend writes it).
 - ``DUMP_RESUMED_STATE=PATH``: when training starts (after resuming and
   after every other hook's ``before_train``) save the runner's model,
-  optimizer, scheduler and RNG states to PATH for comparison.
+  optimizer, scheduler and RNG states to PATH (``PATH.rank<r>`` in a
+  distributed run) for comparison.
 """
 import builtins
 import os
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from mmengine.dist import get_rank, get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import BaseModel, ExponentialMovingAverage
 from torch.utils.data import Dataset
@@ -58,7 +60,7 @@ class CrashTestQueueModel(BaseModel):
     ``nan_at_call=k`` the ``loss_queue`` term is NaN from the k-th call on.
     """
 
-    def __init__(self, dim=8, queue_len=16, nan_at_call=None):
+    def __init__(self, dim=8, queue_len=12, nan_at_call=None):
         super().__init__()
         self.encoder = nn.Sequential(nn.Linear(dim, dim), nn.BatchNorm1d(dim))
         self.momentum_encoder = ExponentialMovingAverage(
@@ -169,7 +171,8 @@ class CrashTestHook(Hook):
 
     def before_train(self, runner):
         if self.dump_path:
-            dump_runner_state(runner, self.dump_path)
+            suffix = f'.rank{get_rank()}' if get_world_size() > 1 else ''
+            dump_runner_state(runner, self.dump_path + suffix)
 
     def after_train_iter(self, runner, batch_idx, data_batch=None,
                          outputs=None):

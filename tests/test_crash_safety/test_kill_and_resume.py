@@ -1,8 +1,10 @@
 """SIGKILL a training run mid-epoch or mid-checkpoint-write, then resume.
 
-The toy model of ``crash_safety_plugin`` has what CLSA's resume depends on:
-an EMA encoder, a queue and its pointer, SGD momentum, a cosine schedule and
-randomness from torch, numpy and python in every step.
+The toy model of ``crash_safety_plugin`` has what CLSA's resume depends on
+(an EMA encoder, a queue and its pointer, SGD momentum, a cosine schedule
+and randomness from torch, numpy and python in every step) at a fraction of
+the cost; the mid-epoch kill is also run with the real CLSA model of
+``configs/clsa/r18_tiny_cpu.py``.
 """
 import os
 import os.path as osp
@@ -10,16 +12,48 @@ import signal
 import subprocess
 import time
 
+import pytest
 import torch
-from cli_helpers import PYTHON, REPO, tool_env
+from cli_helpers import PYTHON, REPO, free_port, run_tool, tool_env
 
 from clsa_mm.utils import load_local_checkpoint
 
 HERE = osp.dirname(osp.abspath(__file__))
-ITERS_PER_EPOCH = 4  # 16 vectors, batch 4
+# model kind: (iterations per epoch, the EMA encoder's state_dict prefix)
+MODELS = {
+    'toy': (4, 'momentum_encoder.'),  # 16 vectors, batch 4
+    'clsa': (3, 'encoder_k.'),  # 12 tiny_imagenet images, batch 4
+}
+
+
+def write_clsa_config(path, data_root, max_epochs=3):
+    """The tiny CLSA config on ``data_root`` with 32/16-pixel views."""
+    path.write_text(f'''
+_base_ = [{osp.join(REPO, 'configs/clsa/r18_tiny_cpu.py')!r}]
+custom_imports = dict(imports=['crash_safety_plugin'],
+                      allow_failed_imports=False)
+train_dataloader = dict(dataset=dict(
+    data_root={data_root!r},
+    pipeline=[
+        dict(type='LoadRGBImageFromFile'),
+        dict(type='CLSAViews',
+             key_view=dict(size=32, scale=(0.2, 1.0)),
+             weak_views=[dict(size=32, scale=(0.2, 1.0))],
+             strong_views=[dict(size=16, scale=(0.086, 0.429))],
+             weak_augment=dict(type='WeakAugment'),
+             strong_augment=dict(type='StrongAugment')),
+        dict(type='PackInputs'),
+    ]))
+param_scheduler = [dict(type='CosineAnnealingLR', T_max={max_epochs},
+                        by_epoch=True, begin=0, end={max_epochs})]
+train_cfg = dict(max_epochs={max_epochs})
+custom_hooks = [dict(type='MomentumQueueHook'), dict(type='CrashTestHook')]
+''')
+    return str(path)
 
 
 def write_config(path, max_keep_ckpts=-1, max_epochs=3):
+    """The toy model's config."""
     path.write_text(f'''
 _base_ = [{osp.join(REPO, 'configs/_base_/default_runtime.py')!r}]
 custom_imports = dict(imports=['crash_safety_plugin'],
@@ -93,15 +127,16 @@ def assert_same(expected, actual, where='checkpoint'):
         assert expected == actual, f'{where}: {expected!r} vs {actual!r}'
 
 
-def assert_resumed_from(saved, dump_path):
+def assert_resumed_from(saved, dump_path, ema_prefix='momentum_encoder.'):
     """The resumed runner state equals the checkpoint, tensor by tensor."""
     resumed = torch.load(dump_path, weights_only=True)
     assert (resumed['epoch'], resumed['iter']) == (saved['meta']['epoch'],
                                                    saved['meta']['iter'])
     state = resumed['state_dict']
     # What CLSA needs back: queue, pointer and EMA encoder are in the model.
-    assert {'queue', 'queue_ptr', 'momentum_encoder.steps'} <= set(state)
-    assert any(k.startswith('momentum_encoder.module.') for k in state)
+    assert {'queue', 'queue_ptr', f'{ema_prefix}steps'} <= set(state)
+    assert any(k.startswith(f'{ema_prefix}module.') for k in state)
+    assert int(saved['state_dict']['queue_ptr']) > 0
     assert_same(saved['state_dict'], state, 'state_dict')
     assert_same(saved['optimizer'], resumed['optimizer'], 'optimizer')
     assert_same(saved['param_schedulers'], resumed['param_schedulers'],
@@ -113,29 +148,34 @@ def last_checkpoint(work_dir):
     return (work_dir / 'last_checkpoint').read_text().strip()
 
 
-def test_sigkill_mid_epoch_resumes_exactly(tmp_path):
-    config = write_config(tmp_path / 'cfg.py')
+@pytest.mark.parametrize('kind', ['toy', 'clsa'])
+def test_sigkill_mid_epoch_resumes_exactly(tmp_path, tiny_imagenet, kind):
+    iters_per_epoch, ema_prefix = MODELS[kind]
+    if kind == 'clsa':
+        config = write_clsa_config(tmp_path / 'cfg.py', tiny_imagenet)
+    else:
+        config = write_config(tmp_path / 'cfg.py')
 
     # Reference: three epochs without interruption.
     reference = train(config, tmp_path / 'reference')
     assert reference.returncode == 0, reference.stderr[-4000:]
 
-    # Killed in the middle of epoch 2 (iteration 6 of 4 per epoch).
+    # Killed in the middle of epoch 2.
     work_dir = tmp_path / 'work'
     train_until_marker_then_kill(
-        config, work_dir, CRASH_AT_ITER=ITERS_PER_EPOCH + 2)
+        config, work_dir, CRASH_AT_ITER=iters_per_epoch + 2)
     assert last_checkpoint(work_dir) == str(work_dir / 'epoch_1.pth')
     assert not (work_dir / 'epoch_2.pth').exists()
 
     saved = load_local_checkpoint(str(work_dir / 'epoch_1.pth'))
-    assert saved['meta']['iter'] == ITERS_PER_EPOCH
+    assert saved['meta']['iter'] == iters_per_epoch
 
     dump = tmp_path / 'resumed_state.pth'
     resumed = train(config, work_dir, '--resume',
                     DUMP_RESUMED_STATE=dump)
     assert resumed.returncode == 0, resumed.stderr[-4000:]
     assert 'Restored the RNG states of the checkpoint' in resumed.stdout
-    assert_resumed_from(saved, dump)
+    assert_resumed_from(saved, dump, ema_prefix)
 
     # With every state restored, the interrupted run ends exactly where the
     # uninterrupted one does (different torch/numpy/python draws after the
@@ -186,3 +226,26 @@ def test_resume_from_checkpoint_without_rng_states_warns(tmp_path):
     assert proc.returncode == 0, proc.stderr[-4000:]
     assert 'holds no RNG states' in proc.stdout
     assert os.path.exists(work_dir / 'epoch_2.pth')
+
+
+def test_distributed_checkpoint_restores_each_ranks_rng(tmp_path):
+    config = write_config(tmp_path / 'cfg.py', max_epochs=2)
+    work_dir = tmp_path / 'work'
+
+    def dist_train(*extra, **env):
+        return run_tool(['tools/dist_train.sh', config, '2', '--work-dir',
+                         str(work_dir), *extra], PORT=free_port(),
+                        PYTHONPATH=HERE, **env)
+
+    dist_train('--cfg-options', 'train_cfg.max_epochs=1')
+    saved = load_local_checkpoint(str(work_dir / 'epoch_1.pth'))
+    states = saved['rng_states']
+    assert len(states) == 2  # gathered from both ranks at the epoch end
+    assert not torch.equal(states[0]['torch'], states[1]['torch'])
+
+    dump = tmp_path / 'resumed_state.pth'
+    dist_train('--resume', DUMP_RESUMED_STATE=dump)
+    for rank in range(2):
+        resumed = torch.load(f'{dump}.rank{rank}', weights_only=True)
+        assert_same(states[rank], resumed['rng_state'], f'rank {rank}')
+        assert_same(saved['state_dict'], resumed['state_dict'], 'weights')
