@@ -198,7 +198,8 @@ class Demo:
 
     def pictures(self):
         self.run('tools/analysis_tools/plot_logs.py', self.path('pretrain'),
-                 '--out', self.path('training_curves.png'))
+                 '--out', self.path('training_curves.png'), '--title',
+                 f'CLSA pretraining of the demo, seed {self.seed}')
         self.run('tools/analysis_tools/browse_views.py', PRETRAIN_CONFIG,
                  '--num', '4', '--output', self.path('views.png'),
                  *self.cfg_options('views', seed=False))

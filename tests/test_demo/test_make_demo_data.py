@@ -50,7 +50,10 @@ def test_command_line_makes_an_imagenet_style_folder(tmp_path):
             files = sorted((out / split / name).iterdir())
             assert [f.name for f in files
                     ] == [f'{name}_{i:04d}.jpg' for i in range(num)]
-            assert mmcv.imread(str(files[0])).shape == (32, 32, 3)
+            img = mmcv.imread(str(files[0])).astype(int)
+            assert img.shape == (32, 32, 3)
+            # Grey by default (up to JPEG rounding), also astronaut/china.
+            assert np.abs(img - img[..., :1]).max() <= 2
         lines = (out / 'meta' / f'{split}.txt').read_text().splitlines()
         assert len(lines) == 3 * num
         assert lines[0] == 'astronaut/astronaut_0000.jpg 0'
@@ -80,9 +83,12 @@ def test_seeded_and_never_clobbers(tool, monkeypatch, tmp_path):
     assert '--overwrite' in str(error.value)
     assert tree(out) == before
 
-    make(tool, monkeypatch, out, '--seed', '3', '--overwrite')
+    make(tool, monkeypatch, out, '--seed', '3', '--color', '--overwrite')
     after = tree(out)
-    assert json.loads(after['demo_data.json'])['settings']['seed'] == 3
+    settings = json.loads(after['demo_data.json'])['settings']
+    assert settings['seed'] == 3 and settings['color']
+    china = mmcv.imread(str(out / 'train/china/china_0000.jpg')).astype(int)
+    assert np.abs(china - china[..., :1]).max() > 20
     assert after.keys() == before.keys()
     assert after['train/coins/coins_0000.jpg'] != before[
         'train/coins/coins_0000.jpg']

@@ -1,7 +1,8 @@
 from typing import Optional, Sequence, Union
 
 import torch
-from mmengine.dist import all_reduce, get_comm_device
+from mmengine.dist import (all_reduce, get_comm_device, get_rank,
+                           get_world_size)
 from mmengine.hooks import Hook
 
 from clsa_mm.registry import HOOKS
@@ -50,11 +51,16 @@ class FiniteLossHook(Hook):
             return
         terms = ', '.join(f'{name}={values[names.index(name)].item()}'
                           for name in bad)
+        world_size = get_world_size()
+        if world_size > 1:
+            ranks = max(flags.tolist())
+            terms += (f' (values of rank {get_rank()}; non-finite on {ranks} '
+                      f'of {world_size} ranks)')
         last = runner.message_hub.get_info('last_ckpt')
         resume = (f'; the last checkpoint, {last}, was saved before it'
                   if last else '')
         raise FloatingPointError(
             f'Non-finite loss at iteration {runner.iter + 1} (epoch '
-            f'{runner.epoch + 1}, batch {batch_idx + 1}): {terms} (on this '
-            f'or another rank). Training stopped{resume}. Lower the '
-            'learning rate or check the data and the loss inputs.')
+            f'{runner.epoch + 1}, batch {batch_idx + 1}): {terms}. Training '
+            f'stopped{resume}. Lower the learning rate or check the data and '
+            'the loss inputs.')

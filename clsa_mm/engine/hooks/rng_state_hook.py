@@ -105,7 +105,8 @@ class RNGStateHook(Hook):
                 f'rank(s); rank {rank} keeps its seeded RNGs.')
 
     def before_train(self, runner) -> None:
-        # Restore last, after everything that resuming may re-seed.
+        # Not in after_load_checkpoint: Runner.resume re-seeds after loading
+        # when the checkpoint's seed differs from the config's.
         if self._to_restore is not None:
             set_rng_state(self._to_restore)
             self._to_restore = None
