@@ -1,4 +1,4 @@
-from .utils.checkpoint import register_checkpoint_loader
+from .checkpoint import register_checkpoint_loader
 from .version import __version__
 
 # Every entry point that imports clsa_mm loads checkpoints with

@@ -3,10 +3,31 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from mmengine.registry import DefaultScope
 
 # Tests run on CPU with small tensors; keep BLAS/OpenCV from oversubscribing
 # the two CI cores when several processes run at once.
 os.environ.setdefault('OMP_NUM_THREADS', '1')
+
+
+@pytest.fixture(autouse=True)
+def isolated_global_state():
+    """Every test starts from, and leaves behind, the same MMEngine default
+    scope, environment variables and working directory, so that no test
+    relies on what another one left (a Runner's or ``init_default_scope``'s
+    scope, ``MASTER_PORT`` ...), in any order and in any xdist worker.
+    pytest-randomly reseeds ``random``/numpy before each test."""
+    # MMEngine's own DefaultScope.overwrite_default_scope saves and restores
+    # the same table.
+    scopes = DefaultScope._instance_dict.copy()
+    environ = dict(os.environ)
+    cwd = os.getcwd()
+    yield
+    DefaultScope._instance_dict = scopes
+    for key in set(os.environ) - set(environ):
+        del os.environ[key]
+    os.environ.update(environ)
+    os.chdir(cwd)
 
 
 def make_image_folder(root, num_classes=3, per_class=4, size=(64, 48),

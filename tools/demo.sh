@@ -2,9 +2,10 @@
 # The CLSA demo (`make demo`): make the demo data from the photographs that
 # scikit-image and scikit-learn ship, pretrain CLSA with a ResNet-18 on it,
 # and compare the linear-probe and k-NN top-1 of its backbone with those of
-# a randomly initialised one. See tools/run_demo.py.
+# a randomly initialised one. See tools/run_demo.py and clsa_mm/apis/demo.py.
 # Usage: bash tools/demo.sh [SEED] [run_demo.py options]
-# Output: work_dirs/demo/seed_<SEED>/ (logs, checkpoints, results.md, PNGs).
+# Prints one line per step and the table. Output: work_dirs/demo/seed_<SEED>/
+# (checkpoints, results.md, PNGs; the full output of every step in logs/).
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 if [[ -z "${PYTHON:-}" ]]; then

@@ -6,9 +6,21 @@
 # (ops included) and the wheel is cached in $CLSA_MM_CACHE (default
 # ~/.cache/clsa_mm); later runs reuse it and take well under a minute.
 #
+# Flavour: where torch sees a GPU (torch.cuda.is_available()) and nvcc is
+# found, mmcv's CUDA ops are built as well ("cuda<nvcc version>", e.g.
+# cuda12.1), else the CPU ops only ("cpu"). The cached wheel is named by the
+# flavour the build really produced (asked of the built mmcv), and the script
+# says which it built. FORCE_CUDA=1 insists on CUDA (an error without nvcc),
+# FORCE_CUDA=0 builds the CPU flavour on a GPU machine.
+#
 # Environment: PYTHON (interpreter for the venv, default python3.11),
 # CLSA_MM_VENV (default <repo>/.venv), CLSA_MM_CACHE, MAX_JOBS (compile
-# jobs, default: number of cores), FORCE_CUDA=1 to build mmcv's CUDA ops.
+# jobs, default: number of cores), FORCE_CUDA, NVCC (the nvcc to use;
+# default $CUDA_HOME/bin/nvcc, nvcc on PATH, /usr/local/cuda/bin/nvcc),
+# CLSA_MM_TORCH_CUDA=0/1 (stands in for torch.cuda.is_available(); tests).
+#
+# `install_env.sh --print-flavour` prints the flavour this machine asks for
+# and `--print-installed-flavour` that of the installed mmcv (venv needed).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -24,11 +36,53 @@ step() {
 }
 trap 'echo "[install_env] FAILED during step: $STEP (see the output above)" >&2' ERR
 
+find_nvcc() {
+    local candidate
+    if [[ -n "${NVCC+set}" ]]; then
+        candidate=$NVCC
+    elif [[ -n "${CUDA_HOME:-}" && -x "$CUDA_HOME/bin/nvcc" ]]; then
+        candidate=$CUDA_HOME/bin/nvcc
+    else
+        candidate=$(command -v nvcc || echo /usr/local/cuda/bin/nvcc)
+    fi
+    [[ -n "$candidate" && -x "$candidate" ]] && echo "$candidate"
+}
+
+# The flavour this machine asks for: cuda<nvcc version> or cpu.
+wanted_flavour() {
+    local nvcc gpu
+    nvcc=$(find_nvcc) || nvcc=""
+    if [[ "${FORCE_CUDA:-}" == "0" ]]; then echo cpu; return; fi
+    if [[ "${FORCE_CUDA:-}" == "1" && -z "$nvcc" ]]; then
+        echo "[install_env] FORCE_CUDA=1 but no nvcc found (set NVCC or CUDA_HOME)" >&2
+        return 1
+    fi
+    gpu=${CLSA_MM_TORCH_CUDA:-$("$PY" -c 'import torch; print(int(torch.cuda.is_available()))')}
+    if [[ -n "$nvcc" && ( "$gpu" == "1" || "${FORCE_CUDA:-}" == "1" ) ]]; then
+        echo "cuda$("$nvcc" --version | sed -n 's/.*release \([0-9][0-9.]*\).*/\1/p')"
+    else
+        echo cpu
+    fi
+}
+
+# The flavour of the installed mmcv, asked of its compiled ops.
+installed_flavour() {
+    "$PY" -c 'from mmcv.ops import get_compiling_cuda_version as v
+print("cpu" if v() == "not available" else "cuda" + v())'
+}
+
+PY="$VENV/bin/python"
+case "${1:-}" in
+    --print-flavour) wanted_flavour; exit ;;
+    --print-installed-flavour) installed_flavour; exit ;;
+    "") ;;
+    *) echo "usage: $0 [--print-flavour|--print-installed-flavour]" >&2; exit 2 ;;
+esac
+
 step "create virtual environment $VENV"
 if [[ ! -x "$VENV/bin/python" ]]; then
     "$PYTHON" -m venv "$VENV"
 fi
-PY="$VENV/bin/python"
 PIP=("$PY" -m pip --disable-pip-version-check)
 
 step "install torch, torchvision and build requirements"
@@ -36,14 +90,16 @@ step "install torch, torchvision and build requirements"
 
 TORCH=$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')
 PYTAG=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
-if [[ "${FORCE_CUDA:-0}" == "1" ]]; then FLAVOUR=cuda; else FLAVOUR=cpu; fi
-WHEELS="$CACHE/wheels/mmcv-$MMCV_VERSION-torch$TORCH-$PYTAG-$FLAVOUR"
+FLAVOUR=$(wanted_flavour)
+WHEEL_NAME="mmcv-$MMCV_VERSION-torch$TORCH-$PYTAG"
+WHEELS="$CACHE/wheels/$WHEEL_NAME-$FLAVOUR"
 
-if "$PY" -c "import mmcv, sys; from mmcv.ops import nms; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null; then
-    step "mmcv $MMCV_VERSION with ops already installed"
+if "$PY" -c "import mmcv, sys; from mmcv.ops import nms; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null &&
+        [[ "$(installed_flavour)" == "$FLAVOUR" ]]; then
+    step "mmcv $MMCV_VERSION with the $FLAVOUR flavour already installed"
 else
     if ! ls "$WHEELS"/mmcv-*.whl >/dev/null 2>&1; then
-        step "compile mmcv $MMCV_VERSION with ops (about 13 min on 2 cores; cached in $WHEELS)"
+        step "compile mmcv $MMCV_VERSION, $FLAVOUR flavour (cpu: about 13 min on 2 cores)"
         SRC=$(mktemp -d)
         # mmcv's setup.py imports pkg_resources, which setuptools>=70 dropped
         # from build environments; torch asks for >=77 only at run time.
@@ -54,16 +110,30 @@ else
         # torch 2.14 headers need C++20.
         sed -i 's/-std=c++17/-std=c++20/g' "$SRC/mmcv-$MMCV_VERSION/setup.py"
         grep -q -- '-std=c++20' "$SRC/mmcv-$MMCV_VERSION/setup.py"
-        mkdir -p "$WHEELS.partial"
+        PARTIAL="$CACHE/wheels/$WHEEL_NAME.partial"
+        rm -rf "$PARTIAL" && mkdir -p "$PARTIAL"
+        CUDA_ENV=(FORCE_CUDA=0)
+        if [[ "$FLAVOUR" == cuda* ]]; then
+            NVCC_PATH=$(find_nvcc)
+            CUDA_ENV=(FORCE_CUDA=1 "CUDA_HOME=$(dirname "$(dirname "$NVCC_PATH")")")
+        fi
         (cd "$SRC/mmcv-$MMCV_VERSION" &&
-            MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-            "${PIP[@]}" wheel --no-deps --no-build-isolation -w "$WHEELS.partial" .)
-        # Publish the cache only once the wheel is complete.
-        rm -rf "$WHEELS" && mv "$WHEELS.partial" "$WHEELS"
+            env "${CUDA_ENV[@]}" MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+            "${PIP[@]}" wheel --no-deps --no-build-isolation -w "$PARTIAL" .)
         rm -rf "$SRC"
+        # Name the cache by what was really built (asked of the installed
+        # wheel), and publish it only once the wheel is complete.
+        "${PIP[@]}" install -q --no-deps --force-reinstall "$PARTIAL"/mmcv-*.whl
+        BUILT=$(installed_flavour)
+        step "built mmcv $MMCV_VERSION with the $BUILT flavour"
+        if [[ "$BUILT" != "$FLAVOUR" ]]; then
+            echo "[install_env] WARNING: asked for the $FLAVOUR flavour, the build produced $BUILT" >&2
+        fi
+        WHEELS="$CACHE/wheels/$WHEEL_NAME-$BUILT"
+        rm -rf "$WHEELS" && mv "$PARTIAL" "$WHEELS"
     fi
     step "install cached mmcv wheel from $WHEELS"
-    "${PIP[@]}" install -q --no-deps "$WHEELS"/mmcv-*.whl
+    "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELS"/mmcv-*.whl
 fi
 
 step "install mmengine, mmpretrain, mmdet and runtime/test requirements"
@@ -85,4 +155,4 @@ print(f'torch {torch.__version__} torchvision {torchvision.__version__} '
       f'mmcv {mmcv.__version__} mmpretrain {mmpretrain.__version__} '
       f'mmdet {mmdet.__version__} clsa_mm {clsa_mm.__version__}')
 EOF
-step "done"
+step "done: mmcv with the $(installed_flavour) flavour"

@@ -1,15 +1,11 @@
 """Train a model (CLSA pretraining, linear probe, detection) from a config."""
 import argparse
-import os
-import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
-from mmengine.runner import Runner
 
-from clsa_mm.registry import RUNNERS
-from clsa_mm.utils import (check_cfg_options, prepare_cpu_distributed,
-                           register_all_modules)
+from clsa_mm.apis import (build_runner, destroy_process_group,
+                          parse_runner_args)
+from clsa_mm.utils import load_config, set_work_dir
 
 
 def parse_args():
@@ -36,36 +32,15 @@ def parse_args():
         '--no-validate',
         action='store_true',
         help='skip validation during training')
-    parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override settings, key=value; every key must exist in the '
-        'config (except constructor arguments of a dict with a "type")')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args()
-    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
-    return args
+    return parse_runner_args(parser)
 
 
 def merge_args(cfg, args):
-    """Merge command line arguments into the config."""
-    if args.cfg_options:
-        check_cfg_options(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    """Merge the other command line arguments into the config."""
     if args.no_validate:
         cfg.val_cfg = cfg.val_dataloader = cfg.val_evaluator = None
     cfg.launcher = args.launcher
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir') is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    set_work_dir(cfg, args.config, args.work_dir)
     if args.amp:
         if not torch.cuda.is_available():
             raise SystemExit('--amp needs a GPU: MMEngine\'s AmpOptimWrapper '
@@ -89,20 +64,9 @@ def merge_args(cfg, args):
 
 def main():
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'Config file not found: {args.config}')
-    cfg = merge_args(Config.fromfile(args.config), args)
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        prepare_cpu_distributed(cfg, args.launcher)
-    if 'runner_type' in cfg:
-        runner = RUNNERS.build(cfg)
-    else:
-        runner = Runner.from_cfg(cfg)
-    runner.train()
-    # An undestroyed gloo group can abort the process at exit.
-    if torch.distributed.is_initialized():
-        torch.distributed.destroy_process_group()
+    cfg = merge_args(load_config(args.config, args.cfg_options), args)
+    build_runner(cfg).train()
+    destroy_process_group()
 
 
 if __name__ == '__main__':

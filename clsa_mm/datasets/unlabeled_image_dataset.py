@@ -2,7 +2,7 @@ from mmengine.fileio import get_file_backend, list_from_file
 from mmpretrain.datasets import CustomDataset
 from mmpretrain.datasets.custom import get_samples
 
-from clsa_mm.registry import DATASETS
+from clsa_mm.registry import DATASETS, clsa_mm_scope
 
 
 def _path_of(line):
@@ -38,6 +38,7 @@ class UnlabeledImageDataset(CustomDataset):
             (``pipeline``, ``indices``, ``lazy_init``, ...).
     """
 
+    @clsa_mm_scope()  # the pipeline is built in the clsa_mm scope
     def __init__(self, data_root='', data_prefix='', ann_file='', **kwargs):
         if 'with_label' in kwargs:
             raise TypeError('UnlabeledImageDataset takes no with_label; its '

@@ -1,4 +1,9 @@
 import difflib
+import os.path as osp
+
+from mmengine.config import Config
+
+from .setup_env import register_all_modules
 
 
 def check_cfg_options(cfg, options):
@@ -44,3 +49,47 @@ def check_cfg_options(cfg, options):
             hint = f' Did you mean: {", ".join(close)}?' if close else ''
             raise KeyError(f'--cfg-options {key}: "{part}" does not exist in '
                            f'{where}.{hint}')
+
+
+def load_config(path, cfg_options=None):
+    """Read a config file the way every tool of this repository does.
+
+    Registers the clsa_mm and mmpretrain modules (leaving the default scope
+    alone), reads ``path`` and merges ``--cfg-options`` after checking them
+    with :func:`check_cfg_options`.
+
+    Args:
+        path (str): The config file.
+        cfg_options (dict, optional): ``{dotted.key: value}`` overrides.
+
+    Returns:
+        mmengine.Config: The merged config.
+
+    Raises:
+        FileNotFoundError: naming ``path`` when it is not a file.
+        KeyError: from :func:`check_cfg_options`.
+    """
+    register_all_modules(init_default_scope=False)
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'Config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        check_cfg_options(cfg, cfg_options)
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def set_work_dir(cfg, config_path, work_dir=None):
+    """Set ``cfg.work_dir``: ``work_dir``, else the config's own, else
+    ``./work_dirs/<config name>``.
+
+    Args:
+        cfg (mmengine.Config): The config to change.
+        config_path (str): The file ``cfg`` was read from.
+        work_dir (str, optional): The ``--work-dir`` argument.
+    """
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config_path))[0])

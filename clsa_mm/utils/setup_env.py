@@ -17,9 +17,7 @@ def register_all_modules(init_default_scope: bool = True) -> None:
 
     import clsa_mm.datasets  # noqa: F401
     import clsa_mm.engine  # noqa: F401
-    import clsa_mm.evaluation  # noqa: F401
     import clsa_mm.models  # noqa: F401
-    import clsa_mm.visualization  # noqa: F401
 
     if not init_default_scope:
         return

@@ -4,7 +4,7 @@
 # (1440 grey training patches of 64x64 from 18 photographs):
 # - a ResNet-18 and a 512 -> 512 -> 128 projector,
 # - views of 64 (key, weak query) and 32 (strong view) pixels, the crop
-#   scales of CLSA_SPEC section 1, the blur sigma scaled with the size,
+#   scales of the paper, the blur sigma scaled with the size,
 # - one process, batch 32 (540 iterations in all),
 # - a queue of 256 keys: with 1440 images, 1024 keys learnt clearly worse,
 # - EMA decay 0.99 instead of 0.999 (hundreds of steps, not a million),

@@ -53,7 +53,7 @@ val_dataloader = dict(
         pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
-# On standardised features lr 0.1 suits both backbones (CLSA_SPEC section 5
+# On standardised features lr 0.1 suits both backbones (the ImageNet probe
 # uses lr 10 for batch 256 on raw ImageNet features).
 optim_wrapper = dict(optimizer=dict(lr=0.1))
 param_scheduler = dict(T_max=max_epochs, end=max_epochs)

@@ -129,7 +129,7 @@ def _stall_writes_of(name, marker):
     """
     from mmengine.fileio.backends import local_backend
 
-    from clsa_mm.engine import atomic_local_backend
+    from clsa_mm.checkpoint import atomic
 
     def stalling_open(path, mode='r', *args, **kwargs):
         file = builtins.open(path, mode, *args, **kwargs)
@@ -138,7 +138,7 @@ def _stall_writes_of(name, marker):
         return file
 
     local_backend.open = stalling_open
-    atomic_local_backend.open = stalling_open
+    atomic.open = stalling_open
 
 
 def dump_runner_state(runner, path):

@@ -7,7 +7,7 @@ import torch
 from mmengine.fileio import get_file_backend
 
 from clsa_mm.engine import AtomicLocalBackend
-from clsa_mm.engine.atomic_local_backend import partial_path
+from clsa_mm.checkpoint import partial_path
 from clsa_mm.engine.hooks.rng_state_hook import get_rng_state, set_rng_state
 
 

@@ -16,7 +16,7 @@ import pytest
 import torch
 from cli_helpers import PYTHON, REPO, free_port, run_tool, tool_env
 
-from clsa_mm.utils import load_local_checkpoint
+from clsa_mm.checkpoint import load_local_checkpoint
 
 HERE = osp.dirname(osp.abspath(__file__))
 # model kind: (iterations per epoch, the EMA encoder's state_dict prefix)

@@ -1,4 +1,5 @@
 import os.path as osp
+import re
 
 import numpy as np
 import pytest
@@ -146,28 +147,157 @@ def test_pack_and_collate(image):
     assert isinstance(batch['data_samples'][0].strong_ops, list)
 
 
+GOOD = dict(
+    key_view=dict(size=224, scale=(0.2, 1.0)),
+    weak_views=[dict(size=224, scale=(0.2, 1.0))],
+    strong_views=[dict(size=96, scale=(0.086, 0.429))],
+    weak_augment=dict(type='WeakAugment'),
+    strong_augment=dict(type='StrongAugment'))
+VIEW_FORMAT = 'must be dict(size=..., scale=(min, max)), got '
+SCALE_FORMAT = 'scale must be (min, max) with 0 < min <= max <= 1, got '
+RATIO_FORMAT = 'CLSAViews ratio must be (min, max) with 0 < min <= max, got '
+
+
 @pytest.mark.parametrize('kwargs,message', [
-    (dict(key_view=dict(size=0, scale=(0.2, 1.0))), 'key_view: size'),
-    (dict(key_view=dict(size=224, scale=(0.5, 0.2))), 'key_view: scale'),
-    (dict(weak_views=[]), 'at least one weak view'),
-    (dict(strong_views=[dict(size=96)]), r'strong_views\[0\]'),
-    (dict(ratio=(2, 1)), 'ratio'),
+    (dict(key_view=dict(size=0, scale=(0.2, 1.0))),
+     'CLSAViews key_view: size must be a positive int, got 0'),
+    (dict(key_view=dict(size=2.5, scale=(0.2, 1.0))),
+     'CLSAViews key_view: size must be a positive int, got 2.5'),
+    (dict(key_view=dict(size=224, scale=(0.5, 0.2))),
+     'CLSAViews key_view: ' + SCALE_FORMAT + '(0.5, 0.2)'),
+    (dict(key_view=dict(size=224, scale=(0, 1.0))),
+     'CLSAViews key_view: ' + SCALE_FORMAT + '(0, 1.0)'),
+    (dict(key_view=dict(size=224, scale=(0.5, 1.5))),
+     'CLSAViews key_view: ' + SCALE_FORMAT + '(0.5, 1.5)'),
+    (dict(key_view=dict(size=224, scale=(0.2, 0.5, 1.0))),
+     'CLSAViews key_view: ' + SCALE_FORMAT + '(0.2, 0.5, 1.0)'),
+    (dict(key_view=(224, (0.2, 1.0))),
+     'CLSAViews key_view ' + VIEW_FORMAT + '(224, (0.2, 1.0))'),
+    (dict(key_view=dict(size=224, scale=(0.2, 1.0), ratio=(1, 1))),
+     'CLSAViews key_view ' + VIEW_FORMAT +
+     "{'size': 224, 'scale': (0.2, 1.0), 'ratio': (1, 1)}"),
+    (dict(weak_views=[]), 'CLSAViews needs at least one weak view'),
+    (dict(weak_views=[dict(size=8, scale=(0.2, 1.0)),
+                      dict(scale=(0.2, 1.0))]),
+     'CLSAViews weak_views[1] ' + VIEW_FORMAT + "{'scale': (0.2, 1.0)}"),
+    (dict(strong_views=[dict(size=96)]),
+     'CLSAViews strong_views[0] ' + VIEW_FORMAT + "{'size': 96}"),
+    (dict(ratio=(2, 1)), RATIO_FORMAT + '(2, 1)'),
+    (dict(ratio=(0, 1)), RATIO_FORMAT + '(0, 1)'),
+    (dict(ratio=(1, 2, 3)), RATIO_FORMAT + '(1, 2, 3)'),
 ])
 def test_bad_arguments(kwargs, message):
-    args = dict(
-        key_view=dict(size=224, scale=(0.2, 1.0)),
-        weak_views=[dict(size=224, scale=(0.2, 1.0))],
-        strong_views=[dict(size=96, scale=(0.086, 0.429))],
-        weak_augment=dict(type='WeakAugment'),
-        strong_augment=dict(type='StrongAugment'))
-    with pytest.raises(ValueError, match=message):
-        CLSAViews(**{**args, **kwargs})
+    with pytest.raises(ValueError, match='^' + re.escape(message) + '$'):
+        CLSAViews(**{**GOOD, **kwargs})
 
 
-def test_rejects_non_rgb_input():
-    with pytest.raises(ValueError, match='a.jpg'):
-        views().transform(dict(img=np.zeros((8, 8), np.uint8),
-                               img_path='a.jpg'))
+def test_accepts_the_boundary_arguments():
+    # One-pixel views, a fixed scale (min == max, max == 1) and a fixed
+    # ratio (min == max) are all valid.
+    transform = CLSAViews(**{
+        **GOOD, 'key_view': dict(size=1, scale=(1.0, 1.0)),
+        'weak_views': [dict(size=2, scale=(0.5, 0.5))],
+        'strong_views': [], 'ratio': (1, 1)})
+    assert (transform.key_view, transform.weak_views, transform.ratio) == \
+        ((1, (1.0, 1.0)), [(2, (0.5, 0.5))], (1.0, 1.0))
+    out = transform.transform(dict(img=np.zeros((9, 7, 3), np.uint8)))
+    assert [v.shape for v in out['img']] == [(1, 1, 3), (2, 2, 3)]
+
+
+@pytest.mark.parametrize('img,results,message', [
+    (np.zeros((8, 8), np.uint8), dict(img_path='a.jpg'),
+     'shape (8, 8) dtype uint8 from a.jpg'),
+    (np.zeros((8, 8, 4), np.uint8), dict(),
+     'shape (8, 8, 4) dtype uint8 from the input'),
+    (np.zeros((8, 8, 3), np.float32), dict(img_path='b.png'),
+     'shape (8, 8, 3) dtype float32 from b.png'),
+])
+def test_rejects_non_rgb_input(img, results, message):
+    message = 'CLSAViews needs an HWC uint8 RGB image, got ' + message
+    with pytest.raises(ValueError, match='^' + re.escape(message) + '$'):
+        views().transform(dict(img=img, **results))
+
+
+def test_repr():
+    transform = views()
+    assert repr(transform) == (
+        'CLSAViews(key_view=(224, (0.2, 1.0)), '
+        'weak_views=[(224, (0.2, 1.0))], '
+        'strong_views=[(96, (0.086, 0.429))], '
+        f'weak_augment={transform.weak_augment!r}, '
+        f'strong_augment={transform.strong_augment!r}, '
+        f'ratio=({3 / 4}, {4 / 3}))')
+
+
+PLAIN_WEAK = dict(type='WeakAugment', jitter_prob=0, grayscale_prob=0,
+                  blur_prob=0, flip_prob=0)
+
+
+def crop_boxes(monkeypatch, transform, shape, runs=100):
+    """The (top, left, height, width) crop boxes of ``runs`` transforms of
+    an image of ``shape`` (H, W), as an array views x runs x 4."""
+    boxes = []
+    real = functional.resized_crop
+    monkeypatch.setattr(
+        functional, 'resized_crop',
+        lambda img, box, size: boxes.append(box) or real(img, box, size))
+    img = np.zeros((*shape, 3), np.uint8)
+    np.random.seed(0)
+    for _ in range(runs):
+        transform.transform(dict(img=img))
+    num_views = 1 + len(transform.weak_views) + len(transform.strong_views)
+    return np.array(boxes).reshape(runs, num_views, 4).transpose(1, 0, 2)
+
+
+@pytest.mark.parametrize('shape', [(30, 90), (90, 30)])
+def test_crop_boxes_lie_inside_non_square_images_and_reach_every_side(
+        monkeypatch, shape):
+    # Guards the crop box being drawn from (height, width) of the image,
+    # not from one side twice or from the channels.
+    transform = views(
+        key=(12, (0.2, 1.0)), weak=[(10, (0.2, 1.0))],
+        strong=[(8, (0.05, 0.3))], weak_augment=PLAIN_WEAK,
+        strong_augment=dict(type='StrongAugment', n=0))
+    height, width = shape
+    top, left, h, w = crop_boxes(monkeypatch, transform, shape).reshape(
+        -1, 4).T
+    assert (top >= 0).all() and (left >= 0).all()
+    assert (h > 0).all() and (w > 0).all()
+    assert (top + h <= height).all() and (left + w <= width).all()
+    # the boxes together cover the image up to its margins
+    assert top.min() < 0.1 * height and left.min() < 0.1 * width
+    assert (top + h).max() > 0.9 * height and (left + w).max() > 0.9 * width
+
+
+def test_crop_areas_span_each_views_scale(monkeypatch):
+    # Guards every view being cropped with its own scale range, all of it.
+    scales = [(0.2, 1.0), (0.3, 0.6), (0.05, 0.15)]
+    transform = views(
+        key=(12, scales[0]), weak=[(10, scales[1])], strong=[(8, scales[2])],
+        weak_augment=PLAIN_WEAK,
+        strong_augment=dict(type='StrongAugment', n=0))
+    shape = (60, 80)
+    for view, (low, high) in zip(crop_boxes(monkeypatch, transform, shape),
+                                 scales):
+        area = view[:, 2] * view[:, 3] / (shape[0] * shape[1])
+        assert low - 0.02 <= area.min() < low + 0.1 * (high - low)
+        assert high - 0.1 * (high - low) < area.max() <= high + 0.02
+
+
+@pytest.mark.parametrize('ratio', [None, (0.5, 2.0)])
+def test_crop_aspect_ratios_span_the_configured_range(monkeypatch, ratio):
+    # Guards the aspect ratio (w / h) being drawn from the whole configured
+    # range (default 3/4 to 4/3), not one end of it.
+    kwargs = {} if ratio is None else dict(ratio=ratio)
+    low, high = ratio or (3 / 4, 4 / 3)
+    transform = CLSAViews(**{
+        **GOOD, 'key_view': dict(size=8, scale=(0.2, 0.4)),
+        'weak_views': [dict(size=8, scale=(0.2, 0.4))], 'strong_views': [],
+        'weak_augment': PLAIN_WEAK, **kwargs})
+    boxes = crop_boxes(monkeypatch, transform, (200, 200)).reshape(-1, 4)
+    aspect = boxes[:, 3] / boxes[:, 2]
+    assert low * 0.97 <= aspect.min() < low * 1.05
+    assert high * 0.95 < aspect.max() <= high * 1.03
 
 
 @pytest.mark.parametrize('name,num_views', [('imagenet_bs32_clsa.py', 3),

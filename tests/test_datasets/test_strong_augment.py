@@ -169,3 +169,22 @@ def test_op_statistics_over_2000_images():
     for v in range(1, 10):
         assert abs(magnitudes[v] / total - 1 / 9) < 0.02
     assert abs(signs[True] / sum(signs.values()) - 0.5) < 0.05
+
+
+def test_transform_changes_the_image_it_is_given(photo):
+    # What the pipeline calls: `transform` must put the augmented image into
+    # the results (not only `augment` return it).
+    augment = StrongAugment()
+    changed = 0
+    for seed in range(4):
+        np.random.seed(seed)
+        expected, applied = augment.augment(photo.copy())
+        results = dict(img=photo.copy())
+        np.random.seed(seed)
+        out = augment.transform(results)
+        assert out['strong_ops'] == [applied]
+        assert np.array_equal(out['img'], expected), seed
+        if any(op != 'Identity' for op in applied):
+            assert not np.array_equal(out['img'], photo), (seed, applied)
+            changed += 1
+    assert changed >= 3

@@ -1,33 +1,19 @@
-import argparse
-import importlib.util
 import json
-import os.path as osp
-import sys
+import re
 
 import mmcv
 import numpy as np
 import pytest
-from cli_helpers import REPO, run_tool
+from cli_helpers import run_tool
+
+from clsa_mm.apis.demo_data import (hold_out_cells, load_photo,
+                                    make_demo_data, sample_boxes)
 
 TOOL = 'tools/dataset_converters/make_demo_data.py'
-SMALL = ['--photos', 'astronaut', 'coins', 'china', '--train-per-class', '4',
-         '--val-per-class', '2', '--size', '32']
-
-
-@pytest.fixture(scope='module')
-def tool():
-    spec = importlib.util.spec_from_file_location(
-        'make_demo_data', osp.join(REPO, TOOL))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def make(tool, monkeypatch, out, *extra):
-    """Run the tool's main() in this process (imports are slow)."""
-    monkeypatch.setattr(sys, 'argv',
-                        [TOOL, '--out', str(out), *SMALL, *extra])
-    tool.main()
+SMALL = dict(photos=['astronaut', 'coins', 'china'], train_per_class=4,
+             val_per_class=2, size=32)
+SMALL_ARGS = ['--photos', 'astronaut', 'coins', 'china', '--train-per-class',
+              '4', '--val-per-class', '2', '--size', '32']
 
 
 def tree(root):
@@ -39,7 +25,8 @@ def tree(root):
 
 def test_command_line_makes_an_imagenet_style_folder(tmp_path):
     out = tmp_path / 'demo'
-    proc = run_tool([TOOL, '--out', str(out), *SMALL, '--lighting', '0.3'])
+    proc = run_tool([TOOL, '--out', str(out), *SMALL_ARGS, '--lighting',
+                     '0.3'])
     assert 'Wrote 12 training and 6 validation patches of 3 classes' in (
         proc.stdout + proc.stderr)
     classes = ['astronaut', 'coins', 'china']
@@ -66,24 +53,31 @@ def test_command_line_makes_an_imagenet_style_folder(tmp_path):
     # Only the finished folder is left, no temporary one next to it.
     assert [p.name for p in tmp_path.iterdir()] == ['demo']
 
+    proc = run_tool([TOOL, '--out', str(out), *SMALL_ARGS, '--seed', '3'],
+                    check=False)
+    assert proc.returncode != 0
+    assert 'make_demo_data.py: error:' in proc.stderr
+    assert 'made with other settings' in proc.stderr
 
-def test_seeded_and_never_clobbers(tool, monkeypatch, tmp_path):
+
+def test_seeded_and_never_clobbers(tmp_path):
     out = tmp_path / 'demo'
-    make(tool, monkeypatch, out)
+    assert make_demo_data(str(out), **SMALL) == {'train': 12, 'val': 6}
     before = tree(out)
-    make(tool, monkeypatch, tmp_path / 'same_seed')
+    make_demo_data(str(tmp_path / 'same_seed'), **SMALL)
     assert tree(tmp_path / 'same_seed') == before
 
-    make(tool, monkeypatch, out)  # same settings: reused as it is
+    # same settings: reused as it is
+    assert make_demo_data(str(out), **SMALL) is None
     assert tree(out) == before
 
-    with pytest.raises(SystemExit) as error:
-        make(tool, monkeypatch, out, '--seed', '3')
+    with pytest.raises(FileExistsError) as error:
+        make_demo_data(str(out), seed=3, **SMALL)
     assert 'made with other settings (seed: 0 -> 3)' in str(error.value)
     assert '--overwrite' in str(error.value)
     assert tree(out) == before
 
-    make(tool, monkeypatch, out, '--seed', '3', '--color', '--overwrite')
+    make_demo_data(str(out), overwrite=True, seed=3, color=True, **SMALL)
     after = tree(out)
     settings = json.loads(after['demo_data.json'])['settings']
     assert settings['seed'] == 3 and settings['color']
@@ -96,21 +90,34 @@ def test_seeded_and_never_clobbers(tool, monkeypatch, tmp_path):
     users = tmp_path / 'users_folder'
     (users / 'train').mkdir(parents=True)
     (users / 'train' / 'precious.jpg').write_bytes(b'mine')
-    with pytest.raises(SystemExit) as error:
-        make(tool, monkeypatch, users, '--overwrite')
+    with pytest.raises(FileExistsError) as error:
+        make_demo_data(str(users), overwrite=True, **SMALL)
     assert 'was not made by this tool' in str(error.value)
     assert (users / 'train' / 'precious.jpg').read_bytes() == b'mine'
 
 
+@pytest.mark.parametrize('bad, message', [
+    (dict(scale=(0.3, 0.2)), 'scale (0.3, 0.2)'),
+    (dict(val_cells=1.5), 'val_cells 1.5'),
+    (dict(photos=['lena']), "photos ['lena']"),
+    (dict(size=0), 'size 0'),
+    (dict(colour=True), "unknown demo data settings ['colour']"),
+])
+def test_bad_settings_are_named(tmp_path, bad, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        make_demo_data(str(tmp_path / 'demo'), **dict(SMALL, **bad))
+    assert not (tmp_path / 'demo').exists()
+
+
 @pytest.mark.parametrize('photo', ['coins', 'china', 'retina'])
-def test_train_and_val_patches_share_no_pixel(tool, photo):
-    args = argparse.Namespace(scale=(0.12, 0.3), val_cells=0.25)
-    img = tool.load_photo(photo)
+def test_train_and_val_patches_share_no_pixel(photo):
+    scale = (0.12, 0.3)
+    img = load_photo(photo)
     rng = np.random.default_rng(0)
-    cell, val_cells = tool.hold_out_cells(img, args, rng)
+    cell, val_cells = hold_out_cells(img, scale, 0.25, rng)
     assert cell == int(0.3 * min(img.shape[:2]))
-    train = tool.sample_boxes(img, 80, args, rng, cell, val_cells, val=False)
-    val = tool.sample_boxes(img, 20, args, rng, cell, val_cells, val=True)
+    train = sample_boxes(img, 80, scale, rng, cell, val_cells, val=False)
+    val = sample_boxes(img, 20, scale, rng, cell, val_cells, val=True)
 
     def pixels(boxes):
         mask = np.zeros(img.shape[:2], bool)

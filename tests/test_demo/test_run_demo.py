@@ -2,23 +2,35 @@ import json
 import re
 
 import numpy as np
+import torch
 from cli_helpers import run_tool
 from PIL import Image
 
-from clsa_mm.utils import load_local_checkpoint
+from clsa_mm.checkpoint import load_local_checkpoint
 
 
-def test_quick_demo_runs_every_step(tmp_path):
+def test_quick_demo_runs_every_step_quietly(tmp_path):
     proc = run_tool(
         ['tools/demo.sh', '3', '--quick', '--work-dir',
          str(tmp_path)])
     out = proc.stdout + proc.stderr
     run = tmp_path / 'quick_seed_3'
-    for step in range(1, 7):
-        assert f'[{step}/6] done in' in out
+    # One line per step with its time, the table and where things are;
+    # the runners' logs are in files.
+    steps = [line for line in out.splitlines() if line.startswith('[')]
+    assert len(steps) == 6
+    for step, line in enumerate(steps, 1):
+        assert re.fullmatch(rf'\[{step}/6\] .* \.\.\. done in \d+ s', line)
+    assert len(out.splitlines()) <= 20, out
+    assert 'mmengine - INFO' not in out
     assert re.search(r'\| CLSA pretrained \(seed 3\) \| [\d.]+ \| [\d.]+ \|',
                      out)
     assert re.search(r'\| random initialisation \| [\d.]+ \| [\d.]+ \|', out)
+    logs = run / 'logs'
+    assert f'the output of every step in {logs}/' in out
+    assert 'Epoch(train)' in (logs / '2_pretrain.log').read_text()
+    assert 'Epoch(train)' in (logs / '4_linear_clsa.log').read_text()
+    assert 'k-NN' in (logs / '5_knn_random.log').read_text()
 
     results = json.loads((run / 'results.json').read_text())
     assert results['seed'] == 3
@@ -26,7 +38,14 @@ def test_quick_demo_runs_every_step(tmp_path):
     for name in ('clsa', 'random'):
         for metric in ('linear_top1', 'knn_top1'):
             assert 0 <= results['results'][name][metric] <= 100
+    # A broken pipeline (one backbone evaluated twice, a probe that reads
+    # no features) prints two equal rows; two different backbones do not.
+    assert results['results']['clsa'] != results['results']['random']
     assert (run / 'results.md').read_text().startswith('| backbone')
+    # The quick data settings of configs/demo/clsa_r18_demo_quick.py.
+    manifest = json.loads((run / 'data' / 'demo_data.json').read_text())
+    assert manifest['counts'] == {'train': 24, 'val': 12}
+    assert manifest['settings']['size'] == 32
 
     # The seed reached pretraining; the exported backbone is CLSA's encoder.
     ckpt = load_local_checkpoint(results['checkpoint'])
@@ -38,6 +57,10 @@ def test_quick_demo_runs_every_step(tmp_path):
     }
     random = load_local_checkpoint(str(run / 'backbone_random.pth'))
     assert random['meta']['source'] == 'random initialisation'
+    assert random['state_dict'].keys() == clsa['state_dict'].keys()
+    assert any(not torch.equal(value, random['state_dict'][key])
+               for key, value in clsa['state_dict'].items()
+               if value.is_floating_point())
 
     for png in ('training_curves.png', 'views.png'):
         pixels = np.asarray(Image.open(run / png))

@@ -1,16 +1,19 @@
-"""MomentumQueueHook: momentum schedule, queue checks, logged statistics."""
+"""MomentumQueueHook: momentum schedule, queue checks, logged scalars."""
 import glob
 import math
 import os.path as osp
+import uuid
 from types import SimpleNamespace
 
 import pytest
 import torch
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
+from mmpretrain.models.utils import CosineEMA
 from torch.utils.data import DataLoader
 
 from clsa_mm.engine import MomentumQueueHook
+from clsa_mm.engine.hooks.momentum_queue_hook import ema_momentum
 from clsa_mm.registry import HOOKS
 from test_models.clsa_helpers import tiny_clsa
 
@@ -20,7 +23,8 @@ def fake_runner(model, num_samples=8, batch_size=4, drop_last=True):
                         drop_last=drop_last)
     return SimpleNamespace(
         model=model, train_dataloader=loader, iter=0, max_iters=10,
-        message_hub=MessageHub.get_instance('test_momentum_queue_hook'))
+        # A new hub is the current one, which CosineEMA reads.
+        message_hub=MessageHub.get_instance(f'test_mqh_{uuid.uuid4().hex}'))
 
 
 def test_registered():
@@ -52,19 +56,46 @@ def test_needs_clsa_model():
 
 @pytest.mark.parametrize('cosine', [False, True])
 def test_momentum_schedule(cosine):
+    """The momentum of update t (0-based) of 10 is 0.004 or, annealed,
+    0.004 · (cos(π t / 10) + 1) / 2; logged as train/ema_momentum."""
     model = tiny_clsa(queue_len=8, momentum=0.004)
     runner = fake_runner(model)
+    runner.message_hub.update_info('max_iters', runner.max_iters)
     hook = MomentumQueueHook(cosine=cosine)
     hook.before_train(runner)
-    for it, cosine_value in [(0, 0.004), (5, 0.002), (10, 0.0)]:
+    assert isinstance(model.encoder_k, CosineEMA) == cosine
+    online = torch.nn.Sequential(model.backbone, model.neck)
+    param = next(model.encoder_k.parameters())
+    for it, cosine_value in [(0, 0.004), (1, 0.004 * (math.cos(math.pi / 10)
+                                                      + 1) / 2)]:
         runner.iter = it
-        hook.before_train_iter(runner, it)
+        before = param.detach().clone()
+        source = next(online.parameters()).detach().clone()
+        with torch.no_grad():
+            next(online.parameters()).add_(1.0)
+            source += 1.0
+        model.encoder_k.update_parameters(online)
+        hook.after_train_iter(runner, it)
         expected = cosine_value if cosine else 0.004
-        assert math.isclose(model.encoder_k.momentum, expected,
-                            abs_tol=1e-12)
+        logged = runner.message_hub.get_scalar('train/ema_momentum')
+        assert math.isclose(logged.current(), expected, abs_tol=1e-12)
+        if it > 0:  # the first update copies
+            torch.testing.assert_close(
+                param, (1 - expected) * before + expected * source)
 
 
-def test_logs_statistics():
+def test_cosine_schedule_end():
+    model = tiny_clsa(queue_len=8, momentum=0.004)
+    runner = fake_runner(model)
+    runner.message_hub.update_info('max_iters', 10)
+    MomentumQueueHook(cosine=True).before_train(runner)
+    model.encoder_k.steps.fill_(6)  # the last update was number 5
+    assert math.isclose(ema_momentum(model.encoder_k), 0.002, abs_tol=1e-12)
+    model.encoder_k.steps.fill_(11)
+    assert math.isclose(ema_momentum(model.encoder_k), 0.0, abs_tol=1e-12)
+
+
+def test_logs_queue_pointer():
     model = tiny_clsa(queue_len=8)
     runner = fake_runner(model)
     hook = MomentumQueueHook()
@@ -75,9 +106,6 @@ def test_logs_statistics():
     hub = runner.message_hub
     assert hub.get_scalar('train/queue_ptr').current() == 4
     assert hub.get_scalar('train/ema_momentum').current() == 0.001
-    for name in ('pos_sim', 'neg_sim', 'ddm_entropy'):
-        assert hub.get_scalar(f'train/{name}').current() == pytest.approx(
-            model.stats[name].item())
 
 
 def _collate(batch):
@@ -110,7 +138,9 @@ def test_in_runner(tmp_path):
         custom_hooks=[MomentumQueueHook(cosine=True)])
     runner.train()
     assert int(model.queue_ptr) == 0  # 4 steps of 4 keys in a queue of 8
-    assert model.encoder_k.momentum == pytest.approx(
+    assert isinstance(model.encoder_k, CosineEMA)
+    assert int(model.encoder_k.steps) == 4
+    assert ema_momentum(model.encoder_k) == pytest.approx(
         0.001 * (math.cos(math.pi * 3 / 4) + 1) / 2)
     log = open(glob.glob(osp.join(str(tmp_path), '*', '*.log'))[0]).read()
     for name in ('queue_ptr', 'pos_sim', 'neg_sim', 'ddm_entropy',

@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from clsa_mm.evaluation import backbone_checkpoint
+from clsa_mm.checkpoint import backbone_checkpoint
 from clsa_mm.testing import clsa_checkpoint, make_tiny_coco
 
 

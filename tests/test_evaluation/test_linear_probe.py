@@ -9,10 +9,11 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 from torch.nn.modules.batchnorm import _BatchNorm
 
-from clsa_mm.evaluation import (backbone_checkpoint, backbone_state_dict,
+from clsa_mm.checkpoint import (backbone_checkpoint, backbone_state_dict,
                                 pretrained_cfg_options)
 from clsa_mm.registry import MODELS
-from clsa_mm.utils import load_local_checkpoint, register_all_modules
+from clsa_mm.checkpoint import load_local_checkpoint
+from clsa_mm.utils import register_all_modules
 from cli_helpers import REPO, free_port, run_tool
 from clsa_mm.testing import clsa_checkpoint, reference_checkpoint
 from eval_helpers import linear_probe_config

@@ -1,4 +1,5 @@
-"""A CPU-sized CLSA model, synthetic views and CLSA_SPEC §4 spelled out."""
+"""A CPU-sized CLSA model, synthetic views and the loss of docs/method.md
+spelled out."""
 import torch
 
 from clsa_mm.models import CLSA
@@ -31,8 +32,8 @@ def views(batch=4, weak_sizes=(32, ), strong_sizes=(16, ), key_size=32,
 
 def spec_losses(queries, strongs, keys, queue, rank, t=0.2, t2=0.2,
                 beta=1.0):
-    """CLSA_SPEC §4 literally: one weak view, strong view and row at a time.
-    """
+    """The loss of docs/method.md literally: one weak view, strong view and
+    row at a time."""
     n = queries[0].shape[0]
     loss_c = 0.
     loss_d = 0.

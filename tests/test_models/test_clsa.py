@@ -20,9 +20,17 @@ def test_registered_and_loss_keys():
     assert MODELS.get('DDMHead') is not None
     model = tiny_clsa()
     losses = model.loss(views(), None)
-    assert set(losses) == {'loss_contrastive', 'loss_ddm'}
+    assert set(losses) == {'loss_contrastive', 'loss_ddm', 'pos_sim',
+                           'neg_sim', 'ddm_entropy'}
     assert all(torch.isfinite(v) for v in losses.values())
-    assert set(model.stats) == {'pos_sim', 'neg_sim', 'ddm_entropy'}
+    assert not hasattr(model, 'stats')
+    # MMEngine logs every entry and sums only the loss* ones.
+    total, log_vars = model.parse_losses(losses)
+    torch.testing.assert_close(
+        total, losses['loss_contrastive'] + losses['loss_ddm'])
+    assert set(log_vars) == set(losses) | {'loss'}
+    for name in ('pos_sim', 'neg_sim', 'ddm_entropy'):
+        assert not losses[name].requires_grad
 
 
 def test_backward_reaches_online_encoder_only():
@@ -81,9 +89,13 @@ def test_queue_length_must_be_multiple_of_batch():
                        r'size 4 \(4 per process x 1 processes\)'):
         model.loss(views(batch=4), None)
     assert torch.equal(model.queue, queue)
-    with pytest.raises(ValueError, match='queue length 10 .* size 12'):
+    with pytest.raises(ValueError, match='queue length 10 is smaller than '
+                       r'the global batch size 12 \(3 per process x 4 '
+                       'processes'):
         model.check_queue_len(3, world_size=4)
     model.check_queue_len(5, world_size=2)
+    with pytest.raises(ValueError, match='model.queue_len must be at least 1'):
+        tiny_clsa(queue_len=0)
 
 
 def test_inputs_must_fit_num_weak_views():
@@ -156,8 +168,10 @@ def test_bf16_autocast_finite_and_close():
     for name in ref:
         assert out[name].dtype == torch.float32
         assert torch.isfinite(out[name])
-        torch.testing.assert_close(out[name], ref[name], rtol=5e-2,
-                                   atol=5e-2)
+        # Measured |bf16 - fp32| on these inputs (the bf16 encoder
+        # dominates): 4.8e-3 (loss_contrastive, ~2.3), 1.4e-3 (loss_ddm),
+        # <= 3.9e-3 (statistics). 1.5e-2 is a margin of 3x.
+        torch.testing.assert_close(out[name], ref[name], rtol=0, atol=1.5e-2)
     assert model_amp.queue.dtype == torch.float32
     sum(out.values()).backward()
     assert all(torch.isfinite(p.grad).all()

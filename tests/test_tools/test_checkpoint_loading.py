@@ -8,7 +8,8 @@ from mmengine.config import Config
 from mmengine.logging.history_buffer import HistoryBuffer
 from mmengine.runner import Runner
 
-from clsa_mm.utils import load_local_checkpoint, register_all_modules
+from clsa_mm.checkpoint import load_local_checkpoint
+from clsa_mm.utils import register_all_modules
 from cli_helpers import write_classifier_config
 
 
@@ -88,14 +89,55 @@ def test_load_from_refuses_checkpoint_of_another_model(tmp_path,
     assert 'missing from the checkpoint' in message
 
 
+def perturbed_state(runner):
+    """Move every float tensor of the model (weights and BN statistics), so
+    that the state differs from what a fresh build with the same seed gives.
+    """
+    fresh = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    gen = torch.Generator().manual_seed(1)
+    with torch.no_grad():
+        for value in runner.model.state_dict().values():
+            if value.is_floating_point():
+                value.add_(torch.rand(value.shape, generator=gen) + 0.5)
+    state = {k: v.clone() for k, v in runner.model.state_dict().items()}
+    return fresh, state
+
+
+def assert_loaded(model, fresh, state):
+    loaded = model.state_dict()
+    assert loaded.keys() == state.keys()
+    for key, value in state.items():
+        assert torch.equal(loaded[key], value), key
+    # The weights came from the file: a fresh build differs from them.
+    differ = [k for k, v in fresh.items() if not torch.equal(v, state[k])]
+    assert len(differ) == sum(v.is_floating_point() for v in fresh.values())
+
+
 def test_load_from_accepts_own_checkpoint(tmp_path, tiny_imagenet):
     runner = build_runner(tmp_path, tiny_imagenet)
+    fresh, state = perturbed_state(runner)
     path = tmp_path / 'own.pth'
-    torch.save({'state_dict': runner.model.state_dict()}, path)
+    torch.save({'state_dict': state}, path)
     runner2 = build_runner(tmp_path, tiny_imagenet, load_from=str(path))
     runner2.load_or_resume()
-    for key, value in runner.model.state_dict().items():
-        assert torch.equal(value, runner2.model.state_dict()[key]), key
+    assert_loaded(runner2.model, fresh, state)
+
+
+def test_resume_restores_weights_of_the_checkpoint(tmp_path, tiny_imagenet):
+    runner = build_runner(tmp_path, tiny_imagenet)
+    fresh, state = perturbed_state(runner)
+    runner.optim_wrapper = runner.build_optim_wrapper(runner.optim_wrapper)
+    runner.param_schedulers = runner.build_param_scheduler(
+        runner.param_schedulers)
+    runner.save_checkpoint(str(tmp_path), 'perturbed.pth')
+    runner2 = build_runner(tmp_path, tiny_imagenet, resume=True,
+                           load_from=str(tmp_path / 'perturbed.pth'))
+    runner2.optim_wrapper = runner2.build_optim_wrapper(
+        runner2.optim_wrapper)
+    runner2.param_schedulers = runner2.build_param_scheduler(
+        runner2.param_schedulers)
+    runner2.load_or_resume()
+    assert_loaded(runner2.model, fresh, state)
 
 
 @pytest.mark.parametrize('content', [b'', b'not a checkpoint at all'])

@@ -7,11 +7,12 @@ import torch
 import torchvision
 from mmengine.config import Config
 
-from clsa_mm.evaluation import (backbone_checkpoint, convert_reference_clsa,
+from clsa_mm.checkpoint import (backbone_checkpoint, convert_reference_clsa,
                                 load_checkpoint_of_kind)
 from clsa_mm.registry import MODELS
 from clsa_mm.testing import clsa_checkpoint, reference_checkpoint
-from clsa_mm.utils import load_local_checkpoint, register_all_modules
+from clsa_mm.checkpoint import load_local_checkpoint
+from clsa_mm.utils import register_all_modules
 from cli_helpers import REPO, run_tool
 
 EXTRACT = 'tools/model_converters/extract_backbone_weights.py'

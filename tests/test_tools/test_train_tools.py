@@ -10,7 +10,8 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from clsa_mm.utils import load_local_checkpoint, register_all_modules
+from clsa_mm.checkpoint import load_local_checkpoint
+from clsa_mm.utils import register_all_modules
 from cli_helpers import (PYTHON, REPO, free_port, run_tool, tool_env,
                                  write_classifier_config)
 

@@ -8,14 +8,14 @@ import argparse
 import os.path as osp
 
 import numpy as np
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import set_random_seed
 from mmengine.utils import ProgressBar
 
 from clsa_mm.registry import DATASETS
-from clsa_mm.utils import check_cfg_options, register_all_modules
+from clsa_mm.utils import load_config
 from clsa_mm.visualization import clsa_view_cells, draw_view_grid
 
 
@@ -44,13 +44,7 @@ def parse_args():
 
 def main():
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'Config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_cfg_options(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'clsa_mm'))
     output = args.output or osp.join(
         'work_dirs',

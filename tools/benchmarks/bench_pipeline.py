@@ -1,17 +1,5 @@
-"""Samples per second per CPU core of CLSA's view generation.
-
-Times, on one thread, the views of one decoded ImageNet-size image (the
-scikit-image coffee photograph cropped to 500x375, or ``--image``) for the
-single-crop (key 224, weak 224, strong 96) and the multi-crop (key 224,
-5 weak + 5 strong at 224/192/160/128/96) settings of CLSA_SPEC section 1,
-for two implementations that produce the same views as CHW uint8 tensors:
-
-* ours: ``CLSAViews`` (OpenCV/numpy) + mmpretrain's ``PackInputs``
-  conversion;
-* baseline: the released code's style, torchvision transforms on PIL
-  images (RandomResizedCrop, ColorJitter, RandomGrayscale, PIL
-  GaussianBlur, flip) and the PIL RandAugment of the released code, ending
-  in ``PILToTensor``.
+"""Samples per second per CPU core of CLSA's view generation, ours against
+the released code's torchvision/PIL style (clsa_mm/apis/pipeline_benchmark.py).
 
 Run: ``python tools/benchmarks/bench_pipeline.py [--samples 200]
 [--repeat 3] [--image PATH]``.
@@ -22,28 +10,16 @@ for _var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS'):
     os.environ[_var] = '1'
 
 import argparse  # noqa: E402
+import cProfile  # noqa: E402
+import pstats  # noqa: E402
 import random  # noqa: E402
-import statistics  # noqa: E402
-import time  # noqa: E402
 
 import cv2  # noqa: E402
 import numpy as np  # noqa: E402
-import PIL.ImageEnhance  # noqa: E402
-import PIL.ImageOps  # noqa: E402
 import torch  # noqa: E402
-from PIL import Image, ImageFilter  # noqa: E402
-from torchvision import transforms  # noqa: E402
 
-from clsa_mm.utils import register_all_modules  # noqa: E402
-
-SIZES = (224, 192, 160, 128, 96)
-SCALES = ((0.2, 1.0), (0.172, 0.86), (0.143, 0.715), (0.114, 0.571),
-          (0.086, 0.429))
-SETTINGS = {
-    # name: (weak view indices, strong view indices) into SIZES/SCALES
-    'single-crop': ((0, ), (4, )),
-    'multi-crop': ((0, 1, 2, 3, 4), (0, 1, 2, 3, 4)),
-}
+from clsa_mm.apis.pipeline_benchmark import (SETTINGS, build_ours,  # noqa
+                                             compare_pipelines, load_image)
 
 
 def parse_args():
@@ -68,156 +44,16 @@ def parse_args():
     return args
 
 
-def load_image(path):
-    if path:
-        with Image.open(path) as img:
-            return np.array(img.convert('RGB'))
-    try:
-        from skimage import data
-        return np.ascontiguousarray(data.coffee()[12:387, 50:550])
-    except ImportError:
-        # A smooth procedural 500x375 image with some edges.
-        y, x = np.mgrid[0:375, 0:500].astype(np.float32)
-        img = np.stack([
-            128 + 100 * np.sin(x / 23), 128 + 100 * np.cos(y / 17),
-            (x + y) % 256
-        ], -1)
-        return img.astype(np.uint8)
-
-
-# ---------------------------------------------------------------------------
-# Baseline: the released code's transforms (moco.loader.GaussianBlur and
-# data_processing/RandAugment.py, FixMatch pool) on PIL images.
-
-
-class PILGaussianBlur:
-
-    def __init__(self, sigma=(0.1, 2.0)):
-        self.sigma = sigma
-
-    def __call__(self, img):
-        sigma = random.uniform(self.sigma[0], self.sigma[1])
-        return img.filter(ImageFilter.GaussianBlur(radius=sigma))
-
-
-def _enhance(cls):
-    return lambda img, v: cls(img).enhance(v * 0.9 / 10 + 0.05)
-
-
-def _signed(v):
-    return -v if random.random() < 0.5 else v
-
-
-def _affine(img, coeffs):
-    return img.transform(img.size, Image.AFFINE, coeffs)
-
-
-RAND_AUGMENT_POOL = [
-    lambda img, v: PIL.ImageOps.autocontrast(img),
-    _enhance(PIL.ImageEnhance.Brightness),
-    _enhance(PIL.ImageEnhance.Color),
-    _enhance(PIL.ImageEnhance.Contrast),
-    lambda img, v: PIL.ImageOps.equalize(img),
-    lambda img, v: img,
-    lambda img, v: PIL.ImageOps.posterize(img, int(v * 4 / 10) + 4),
-    lambda img, v: img.rotate(_signed(int(v * 30 / 10))),
-    _enhance(PIL.ImageEnhance.Sharpness),
-    lambda img, v: _affine(img, (1, _signed(v * 0.3 / 10), 0, 0, 1, 0)),
-    lambda img, v: _affine(img, (1, 0, 0, _signed(v * 0.3 / 10), 1, 0)),
-    lambda img, v: PIL.ImageOps.solarize(img, 256 - int(v * 256 / 10)),
-    lambda img, v: _affine(
-        img, (1, 0, int(_signed(v * 0.3 / 10) * img.size[0]), 0, 1, 0)),
-    lambda img, v: _affine(
-        img, (1, 0, 0, 0, 1, int(_signed(v * 0.3 / 10) * img.size[1]))),
-]
-
-
-class PILRandAugment:
-
-    def __init__(self, n=5, m=10):
-        self.n, self.m = n, m
-
-    def __call__(self, img):
-        for op in random.choices(RAND_AUGMENT_POOL, k=self.n):
-            v = np.random.randint(1, self.m)
-            if random.random() < 0.5:
-                img = op(img, v)
-        return img
-
-
-def baseline_view(size, scale, strong):
-    steps = [
-        transforms.RandomResizedCrop(size, scale=scale),
-        transforms.RandomApply([transforms.ColorJitter(0.4, 0.4, 0.4, 0.1)],
-                               p=0.8),
-        transforms.RandomGrayscale(p=0.2),
-        transforms.RandomApply([PILGaussianBlur()], p=0.5),
-        transforms.RandomHorizontalFlip(),
-    ]
-    if strong:
-        steps.append(PILRandAugment())
-    steps.append(transforms.PILToTensor())
-    return transforms.Compose(steps)
-
-
-def build_baseline(weak, strong):
-    views = [baseline_view(224, (0.2, 1.0), strong=False)]
-    views += [baseline_view(SIZES[i], SCALES[i], strong=False) for i in weak]
-    views += [baseline_view(SIZES[i], SCALES[i], strong=True) for i in strong]
-    return lambda img: [view(img) for view in views]
-
-
-# ---------------------------------------------------------------------------
-# Ours.
-
-
-def build_ours(weak, strong):
-    from mmpretrain.datasets.transforms import PackInputs
-
-    from clsa_mm.registry import TRANSFORMS
-    views = TRANSFORMS.build(
-        dict(
-            type='CLSAViews',
-            key_view=dict(size=224, scale=(0.2, 1.0)),
-            weak_views=[dict(size=SIZES[i], scale=SCALES[i]) for i in weak],
-            strong_views=[
-                dict(size=SIZES[i], scale=SCALES[i]) for i in strong
-            ],
-            weak_augment=dict(type='WeakAugment'),
-            strong_augment=dict(type='StrongAugment')))
-
-    def run(img):
-        results = views.transform(dict(img=img))
-        return PackInputs.format_input(results['img'])
-
-    return run
-
-
-def samples_per_second(fn, img, warmup, samples):
-    for _ in range(warmup):
-        fn(img)
-    # CPU time of this single-threaded process: samples per core, and
-    # unaffected by other processes waiting for the same cores.
-    start = time.process_time()
-    for _ in range(samples):
-        fn(img)
-    return samples / (time.process_time() - start)
-
-
 def main():
     args = parse_args()
     torch.set_num_threads(1)
     cv2.setNumThreads(1)
-    register_all_modules()
     np.random.seed(0)
     random.seed(0)
     torch.manual_seed(0)
     img = load_image(args.image)
-    pil_img = Image.fromarray(img)
 
     if args.profile:
-        import cProfile
-        import pstats
         ours = build_ours(*SETTINGS[args.profile])
         profiler = cProfile.Profile()
         profiler.enable()
@@ -231,20 +67,10 @@ def main():
           f'{args.samples} samples per run after {args.warmup} warm-up, '
           f'median of {args.repeat} runs')
     print(f'{"setting":12s} {"ours/s":>9s} {"baseline/s":>11s} {"ratio":>6s}')
-    for name, (weak, strong) in SETTINGS.items():
-        ours = build_ours(weak, strong)
-        baseline = build_baseline(weak, strong)
-        ours_rates, baseline_rates = [], []
-        for _ in range(args.repeat):
-            ours_rates.append(
-                samples_per_second(ours, img, args.warmup, args.samples))
-            baseline_rates.append(
-                samples_per_second(baseline, pil_img, args.warmup,
-                                   args.samples))
-        ours_rate = statistics.median(ours_rates)
-        baseline_rate = statistics.median(baseline_rates)
-        print(f'{name:12s} {ours_rate:9.1f} {baseline_rate:11.1f} '
-              f'{ours_rate / baseline_rate:5.2f}x')
+    rates = compare_pipelines(img, args.samples, args.warmup, args.repeat)
+    for name, (ours, baseline) in rates.items():
+        print(f'{name:12s} {ours:9.1f} {baseline:11.1f} '
+              f'{ours / baseline:5.2f}x')
 
 
 if __name__ == '__main__':

@@ -1,10 +1,20 @@
-"""Time one training iteration of CLSA against mmpretrain's MoCo v2.
+"""Time one training iteration of CLSA-X against its base method X.
 
 A training iteration here is forward + backward + SGD update on synthetic,
 already normalised tensors (no data loading, no preprocessing). Both models
-have the same backbone, projector, queue (65536) and batch; MoCo v2 gets its
-two 224 views, CLSA its key, weak and strong views (single-crop: 224, 224,
-96; multi-crop: 224, 5 weak and 5 strong at 224/192/160/128/96).
+have the same backbone, projector (and queue or predictor) and batch; the
+base method gets its own views, CLSA-X the same plus its strong view(s).
+The methods are the entries of :data:`METHODS` (``--method``):
+
+- ``mocov2``: CLSA against mmpretrain's MoCo v2 (queue 65536); MoCo v2
+  gets its two 224 views, CLSA its key, weak and strong views
+  (single-crop: 224, 224, 96; multi-crop: 224, 5 weak and 5 strong at
+  224/192/160/128/96).
+- ``mocov2-sym``: CLSA with ``symmetric=True`` against MoCo v2.
+- ``mocov3``: MoCoV3DDM against mmpretrain's MoCoV3 (two 224 crops, plus
+  one 96 strong view; multi-crop: 5 strong views).
+- ``simclr``, ``byol``: SimCLRDDM / BYOLDDM against mmpretrain's SimCLR /
+  BYOL (two 224 crops, plus the strong view(s) as for ``mocov3``).
 
 Timing: both models live in one process and their iterations alternate, so
 that a busy (shared) machine slows both alike; a run's time is the median
@@ -16,8 +26,8 @@ the model was built (psutil).
 
 Example::
 
-    python tools/benchmarks/bench_step.py --arch resnet18 --batch 8 \\
-        --device cpu --iters 5
+    python tools/benchmarks/bench_step.py --method mocov3 --arch resnet18 \\
+        --batch 8 --device cpu --iters 5
 """
 import argparse
 import multiprocessing as mp
@@ -25,12 +35,14 @@ import queue
 import resource
 import statistics
 import time
+from typing import Callable, Dict, List, Optional, Tuple
 
 import psutil
 import torch
-from mmpretrain.models import MoCo
+from mmengine.logging import MessageHub
+from mmpretrain.models import BYOL, MoCo, MoCoV3, SimCLR
 
-from clsa_mm.models import CLSA
+from clsa_mm.models import BYOLDDM, CLSA, MoCoV3DDM, SimCLRDDM
 
 MIB = 2**20
 SINGLE_CROP = dict(weak=(224, ), strong=(96, ))
@@ -38,14 +50,145 @@ MULTI_CROP = dict(weak=(224, 192, 160, 128, 96),
                   strong=(224, 192, 160, 128, 96))
 DEPTHS = dict(resnet18=18, resnet34=34, resnet50=50, resnet101=101)
 
+# A builder takes the parsed arguments and ``ddm`` (False: the base method
+# X, True: CLSA-X) and returns the model and the sizes of its views.
+Builder = Callable[[argparse.Namespace, bool], Tuple[torch.nn.Module,
+                                                     List[int]]]
+# --method name -> (label of X, label of CLSA-X, builder).
+METHODS: Dict[str, Tuple[str, str, Builder]] = {}
+
+
+def method(name: str, label: str,
+           clsa_label: Optional[str] = None) -> Callable[[Builder], Builder]:
+    """Register a builder under ``--method name``; X is called ``label``,
+    CLSA-X ``clsa_label`` (default ``'CLSA-' + label``)."""
+
+    def register(builder: Builder) -> Builder:
+        METHODS[name] = (label, clsa_label or f'CLSA-{label}', builder)
+        return builder
+
+    return register
+
+
+def backbone(args) -> Tuple[dict, int]:
+    """The ResNet config of ``--arch`` and its output channels."""
+    depth = DEPTHS[args.arch]
+    cfg = dict(type='ResNet', depth=depth, norm_cfg=dict(type='BN'),
+               zero_init_residual=False)
+    return cfg, 2048 if depth >= 50 else 512
+
+
+def strong_sizes(args) -> Tuple[int, ...]:
+    return (MULTI_CROP if args.multi_crop else SINGLE_CROP)['strong']
+
+
+def _mocov2(args, ddm: bool, symmetric: bool = False):
+    cfg, channels = backbone(args)
+    common = dict(
+        backbone=cfg,
+        neck=dict(type='MoCoV2Neck', in_channels=channels,
+                  hid_channels=channels, out_channels=128,
+                  with_avg_pool=True),
+        queue_len=65536, feat_dim=128, momentum=0.001)
+    if not ddm:
+        return MoCo(head=dict(type='ContrastiveHead',
+                              loss=dict(type='CrossEntropyLoss'),
+                              temperature=0.2), **common), [224, 224]
+    crops = MULTI_CROP if args.multi_crop else SINGLE_CROP
+    model = CLSA(head=dict(type='DDMHead'),
+                 num_weak_views=len(crops['weak']), symmetric=symmetric,
+                 channels_last=args.channels_last, **common)
+    return model, [224, *crops['weak'], *crops['strong']]
+
+
+@method('mocov2', 'MoCo v2')
+def mocov2(args, ddm: bool):
+    return _mocov2(args, ddm)
+
+
+@method('mocov2-sym', 'MoCo v2', 'CLSA-MoCo v2 sym')
+def mocov2_sym(args, ddm: bool):
+    return _mocov2(args, ddm, symmetric=True)
+
+
+@method('mocov3', 'MoCo v3')
+def mocov3(args, ddm: bool):
+    """mmpretrain's MoCo v3 ResNet recipe (4096-d hidden, 256-d output)."""
+    cfg, channels = backbone(args)
+    neck = dict(type='NonLinearNeck', in_channels=channels,
+                hid_channels=4096, out_channels=256, num_layers=2,
+                with_bias=False, with_last_bn=True,
+                with_last_bn_affine=False, with_last_bias=False,
+                with_avg_pool=True)
+    head = dict(
+        type='MoCoV3Head',
+        predictor=dict(type='NonLinearNeck', in_channels=256,
+                       hid_channels=4096, out_channels=256, num_layers=2,
+                       with_bias=False, with_last_bn=False,
+                       with_last_bn_affine=False, with_last_bias=False,
+                       with_avg_pool=False),
+        loss=dict(type='CrossEntropyLoss', loss_weight=2 * 1.0),
+        temperature=1.0)
+    common = dict(backbone=cfg, neck=neck, head=head, base_momentum=0.01)
+    if not ddm:
+        return MoCoV3(**common), [224, 224]
+    strong = strong_sizes(args)
+    return (MoCoV3DDM(num_strong_views=len(strong), **common),
+            [224, 224, *strong])
+
+
+@method('simclr', 'SimCLR')
+def simclr(args, ddm: bool):
+    """mmpretrain's SimCLR recipe (2048-d hidden, 128-d output, T = 0.1)."""
+    cfg, channels = backbone(args)
+    common = dict(
+        backbone=cfg,
+        neck=dict(type='NonLinearNeck', in_channels=channels,
+                  hid_channels=2048, out_channels=128, num_layers=2,
+                  with_avg_pool=True, norm_cfg=dict(type='BN1d')),
+        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
+                  temperature=0.1))
+    if not ddm:
+        return SimCLR(**common), [224, 224]
+    strong = strong_sizes(args)
+    return (SimCLRDDM(num_strong_views=len(strong), **common),
+            [224, 224, *strong])
+
+
+@method('byol', 'BYOL')
+def byol(args, ddm: bool):
+    """mmpretrain's BYOL recipe (4096-d hidden, 256-d output); BYOL-DDM
+    with its DDM queue of 65536 target projections."""
+    cfg, channels = backbone(args)
+    mlp = dict(type='NonLinearNeck', hid_channels=4096, out_channels=256,
+               num_layers=2, with_bias=True, with_last_bn=False,
+               norm_cfg=dict(type='BN1d'))
+    common = dict(
+        backbone=cfg,
+        neck=dict(mlp, in_channels=channels, with_avg_pool=True),
+        head=dict(type='LatentPredictHead',
+                  predictor=dict(mlp, in_channels=256, with_avg_pool=False),
+                  loss=dict(type='CosineSimilarityLoss')),
+        base_momentum=0.01)
+    if not ddm:
+        return BYOL(**common), [224, 224]
+    strong = strong_sizes(args)
+    # The queue must hold whole steps of 2 x batch target projections.
+    queue_len = 65536 // (2 * args.batch) * 2 * args.batch
+    return (BYOLDDM(num_strong_views=len(strong), queue_len=queue_len,
+                    **common), [224, 224, *strong])
+
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser.add_argument('--method', choices=sorted(METHODS),
+                        default='mocov2',
+                        help='the base method X (CLSA-X against X)')
     parser.add_argument('--arch', choices=sorted(DEPTHS), default='resnet50')
     parser.add_argument('--batch', type=int, default=32,
                         help='batch size (per process)')
     parser.add_argument('--multi-crop', action='store_true',
-                        help='CLSA with 5 weak + 5 strong views')
+                        help='5 strong views (and 5 weak for MoCo v2)')
     parser.add_argument('--amp', action='store_true',
                         help='bf16 autocast (fp16 where bf16 is missing)')
     parser.add_argument('--channels-last', action='store_true')
@@ -61,26 +204,9 @@ def parse_args():
 
 
 def build(name, args):
-    depth = DEPTHS[args.arch]
-    channels = 2048 if depth >= 50 else 512
-    common = dict(
-        backbone=dict(type='ResNet', depth=depth, norm_cfg=dict(type='BN'),
-                      zero_init_residual=False),
-        neck=dict(type='MoCoV2Neck', in_channels=channels,
-                  hid_channels=channels, out_channels=128,
-                  with_avg_pool=True),
-        queue_len=65536, feat_dim=128, momentum=0.001)
-    if name == 'moco':
-        model = MoCo(head=dict(type='ContrastiveHead',
-                               loss=dict(type='CrossEntropyLoss'),
-                               temperature=0.2), **common)
-        sizes = [224, 224]
-    else:
-        crops = MULTI_CROP if args.multi_crop else SINGLE_CROP
-        model = CLSA(head=dict(type='DDMHead'),
-                     num_weak_views=len(crops['weak']),
-                     channels_last=args.channels_last, **common)
-        sizes = [224, *crops['weak'], *crops['strong']]
+    """``name`` is ``'clsa'`` (CLSA-X) or ``'base'`` (X)."""
+    builder = METHODS[args.method][2]
+    model, sizes = builder(args, name == 'clsa')
     model = model.to(args.device).train()
     fmt = (torch.channels_last
            if args.channels_last else torch.contiguous_format)
@@ -117,7 +243,7 @@ class Stepper:
         with torch.autocast(self.device.type, dtype=self.amp_dtype,
                             enabled=self.amp):
             losses = self.model.loss(self.inputs, None)
-        loss = sum(losses.values())
+        loss = sum(v for k, v in losses.items() if 'loss' in k)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
         self.optim.step()
@@ -141,7 +267,10 @@ def peak_memory(name, args, results):
 
 def main():
     args = parse_args()
-    names = ('clsa', 'moco')
+    # CosineEMA (MoCo v3, BYOL) reads the schedule length from the hub.
+    MessageHub.get_current_instance().update_info(
+        'max_iters', 1 + args.warmup * 2 + args.iters * args.runs)
+    names = ('clsa', 'base')
     # Memory: one forked child per model, before this process touches the
     # accelerator.
     ctx = mp.get_context('fork')
@@ -180,14 +309,16 @@ def main():
             flush=True)
 
     crop = 'multi-crop' if args.multi_crop else 'single-crop'
-    print(f'\n{args.arch}, batch {args.batch}, {crop}, device '
-          f'{args.device}, amp {args.amp}, channels_last '
+    print(f'\n{args.method}: {args.arch}, batch {args.batch}, {crop}, '
+          f'device {args.device}, amp {args.amp}, channels_last '
           f'{args.channels_last}, {args.iters} iters x {args.runs} runs')
     med = {k: statistics.median(v) for k, v in times.items()}
-    for name, label in (('clsa', 'CLSA'), ('moco', 'MoCo v2')):
-        print(f'{label:8s} median {med[name] * 1000:8.1f} ms/iter  '
+    base, clsa = METHODS[args.method][:2]
+    width = max(len(clsa), len(base))
+    for name, label in (('clsa', clsa), ('base', base)):
+        print(f'{label:{width}s} median {med[name] * 1000:8.1f} ms/iter  '
               f'peak {mems[name]}')
-    print(f'ratio CLSA / MoCo v2: {med["clsa"] / med["moco"]:.3f}')
+    print(f'ratio {clsa} / {base}: {med["clsa"] / med["base"]:.3f}')
 
 
 if __name__ == '__main__':

@@ -9,20 +9,18 @@ cosine-similar training features, weighted by exp(similarity / T).
 """
 import argparse
 import copy
-import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import DictAction
 from mmengine.fileio import dump
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from clsa_mm.evaluation import (BACKBONE, CLSA_MM, backbone_state_dict,
-                                extract_features, knn_accuracy, knn_classify,
-                                load_checkpoint_of_kind)
+from clsa_mm.checkpoint import pretrained_cfg_options
+from clsa_mm.evaluation import extract_features, knn_accuracy, knn_classify
 from clsa_mm.registry import MODELS
-from clsa_mm.utils import check_cfg_options, register_all_modules
+from clsa_mm.utils import load_config
 
 
 def parse_args():
@@ -68,25 +66,16 @@ def build_loader(cfg, split, batch_size):
 
 def main():
     args = parse_args()
-    register_all_modules(init_default_scope=False)
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'Config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        check_cfg_options(cfg, args.cfg_options)
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'clsa_mm'))
 
-    checkpoint, _ = load_checkpoint_of_kind(args.checkpoint,
-                                            (CLSA_MM, BACKBONE))
-    backbone_cfg = copy.deepcopy(cfg.model.backbone)
-    backbone_cfg.pop('init_cfg', None)
-    backbone = MODELS.build(backbone_cfg)
-    try:
-        backbone.load_state_dict(backbone_state_dict(checkpoint))
-    except RuntimeError as e:
-        raise RuntimeError(f'{args.checkpoint} does not fit model.backbone '
-                           f'of {args.config}: {e}') from None
+    # The backbone's Pretrained init, as the benchmark scripts set and check
+    # it: weights that do not fit are refused.
+    cfg.model.backbone.init_cfg = dict(
+        type='Pretrained', checkpoint=args.checkpoint)
+    cfg.merge_from_dict(pretrained_cfg_options(cfg, args.checkpoint))
+    backbone = MODELS.build(cfg.model.backbone)
+    backbone.init_weights()
     preprocessor_cfg = copy.deepcopy(
         cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
         or {})

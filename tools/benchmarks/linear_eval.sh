@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Linear probe of a pretrained encoder (CLSA_SPEC §5): train CONFIG's
-# classifier on the frozen backbone, then test its last checkpoint.
+# Linear probe of a pretrained encoder (docs/evaluation_and_transfer.md):
+# train CONFIG's classifier on the frozen backbone, then test its last
+# checkpoint.
 # Usage: tools/benchmarks/linear_eval.sh CONFIG PRETRAIN GPUS [ARGS]
 #   PRETRAIN  a clsa_mm checkpoint (backbone.* keys) or a backbone exported
 #             by tools/model_converters/extract_backbone_weights.py
@@ -10,42 +11,17 @@
 # Environment: WORK_DIR (default work_dirs/benchmarks/<config name>), PYTHON,
 # and those of tools/dist_train.sh (NNODES, NODE_RANK, MASTER_ADDR, PORT).
 set -euo pipefail
-if (( $# < 3 )); then
-    echo "usage: $0 CONFIG PRETRAIN GPUS [ARGS]" >&2
-    exit 2
-fi
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+source "$ROOT/tools/benchmarks/benchmark_args.sh"
+need_args 3 $# "CONFIG PRETRAIN GPUS [ARGS]"
 CONFIG=$1
 PRETRAIN=$2
 GPUS=$3
-if ! [[ "$GPUS" =~ ^[1-9][0-9]*$ ]]; then
-    echo "error: GPUS must be a positive integer, got '$GPUS'" >&2
-    exit 2
-fi
 ARGS=("${@:4}")
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-if [[ -z "${PYTHON:-}" ]]; then
-    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python; fi
-fi
-export PYTHON
-WORK_DIR=${WORK_DIR:-work_dirs/benchmarks/$(basename "$CONFIG" .py)}
-
-# Only the --cfg-options of ARGS are valid for tools/test.py.
-TEST_ARGS=()
-IN_CFG_OPTIONS=0
-for ARG in ${ARGS[@]+"${ARGS[@]}"}; do
-    case "$ARG" in
-        --work-dir|--work-dir=*)
-            echo "error: set WORK_DIR instead of passing $ARG" >&2
-            exit 2 ;;
-        --cfg-options) IN_CFG_OPTIONS=1; TEST_ARGS+=("$ARG") ;;
-        -*) IN_CFG_OPTIONS=0 ;;
-        *) if (( IN_CFG_OPTIONS )); then TEST_ARGS+=("$ARG"); fi ;;
-    esac
-done
-
-# model.backbone.init_cfg from PRETRAIN (refuses a file of another kind).
-INIT_OPTIONS=$("$PYTHON" "$ROOT/tools/model_converters/pretrained_cfg_options.py" "$CONFIG" "$PRETRAIN")
-mapfile -t INIT_OPTIONS <<< "$INIT_OPTIONS"
+check_gpus "$GPUS"
+# model.backbone.init_cfg from PRETRAIN; refuses a file of another kind or
+# one that does not fit the backbone, before training.
+prepare_benchmark "$CONFIG" "$PRETRAIN" ${ARGS[@]+"${ARGS[@]}"}
 
 if (( GPUS > 1 )); then
     bash "$ROOT/tools/dist_train.sh" "$CONFIG" "$GPUS" --work-dir "$WORK_DIR" \

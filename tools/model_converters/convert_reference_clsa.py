@@ -9,7 +9,7 @@ and can be evaluated, exported or used as ``load_from``.
 """
 import argparse
 
-from clsa_mm.evaluation import (REFERENCE, convert_reference_clsa,
+from clsa_mm.checkpoint import (REFERENCE, convert_reference_clsa,
                                 load_checkpoint_of_kind, save_checkpoint)
 
 

@@ -1,18 +1,20 @@
 """Print the ``--cfg-options`` that load a pretrained encoder into a config.
 
-Used by ``tools/benchmarks/linear_eval.sh`` and
-``tools/benchmarks/mmdetection/train_det.sh``: checks that PRETRAIN is a
-clsa_mm checkpoint or an exported backbone (a clear error otherwise) and
-prints, one per line, ``KEY=VALUE`` for every module of CONFIG's model whose
-``init_cfg`` is ``Pretrained`` (``prefix='backbone.'`` only for a clsa_mm
-checkpoint).
+Used by ``tools/benchmarks/linear_eval.sh``, ``slurm_linear_eval.sh`` and
+``tools/benchmarks/mmdetection/{,slurm_}train_det.sh`` before they launch
+anything: checks that PRETRAIN is a clsa_mm checkpoint or an exported backbone
+and that it fits every module of CONFIG's model whose ``init_cfg`` is
+``Pretrained`` (a clear error and exit status 1 otherwise), and prints, one per
+line, ``KEY=VALUE`` for each of those modules (``prefix='backbone.'`` only for
+a clsa_mm checkpoint).
 """
 import argparse
-import os.path as osp
+import contextlib
+import pickle
+import sys
 
-from mmengine.config import Config
-
-from clsa_mm.evaluation import pretrained_cfg_options
+from clsa_mm.checkpoint import pretrained_cfg_options
+from clsa_mm.utils import load_config
 
 
 def parse_args():
@@ -27,10 +29,15 @@ def parse_args():
 
 def main():
     args = parse_args()
-    if not osp.isfile(args.config):
-        raise FileNotFoundError(f'Config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    for key, value in pretrained_cfg_options(cfg, args.pretrain).items():
+    # stdout carries only the options: the shell scripts read them.
+    with contextlib.redirect_stdout(sys.stderr):
+        cfg = load_config(args.config)
+        try:
+            options = pretrained_cfg_options(cfg, args.pretrain)
+        except (OSError, RuntimeError, ValueError,
+                pickle.UnpicklingError) as e:
+            raise SystemExit(f'error: {e}') from None
+    for key, value in options.items():
         print(f'{key}={value}')
 
 

@@ -23,7 +23,7 @@ def _check_view(view, where):
 
 @TRANSFORMS.register_module()
 class CLSAViews(BaseTransform):
-    """The views CLSA trains on, all from one decoded image (CLSA_SPEC §1).
+    """The views CLSA trains on, all from one decoded image (docs/method.md).
 
     Every view is an independent random resized crop (torchvision's
     sampling, see :func:`~.functional.sample_crop_box`) of

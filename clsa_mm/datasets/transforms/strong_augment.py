@@ -4,8 +4,9 @@ from mmcv.transforms import BaseTransform
 from clsa_mm.registry import TRANSFORMS
 from . import functional as F
 
-# Parameter mappings of CLSA_SPEC section 2 (the released RandAugment with
-# PARAMETER_MAX = 10), written as the released code computes them.
+# Parameter mappings of docs/method.md (StrongAugment): the released
+# RandAugment with PARAMETER_MAX = 10, written as the released code computes
+# them.
 
 
 def _enhance(fn, name):
@@ -90,7 +91,7 @@ PRESETS = {
 
 @TRANSFORMS.register_module()
 class StrongAugment(BaseTransform):
-    """CLSA's stronger augmentation (CLSA_SPEC section 2).
+    """CLSA's stronger augmentation (docs/method.md, StrongAugment).
 
     ``n`` rounds: pick an op uniformly from the pool (with replacement),
     draw an integer magnitude ``v`` uniformly from ``{1, ..., magnitude -

@@ -24,7 +24,7 @@ def _jitter_range(value, name, center=1.0, bound=None):
 
 @TRANSFORMS.register_module()
 class WeakAugment(BaseTransform):
-    """The MoCo v2 augmentation of CLSA_SPEC section 1, after the crop.
+    """CLSA's weak (MoCo v2) augmentation, after the crop (docs/method.md).
 
     In this order, as torchvision does it on PIL images in the released
     code: ColorJitter with probability ``jitter_prob`` (the four

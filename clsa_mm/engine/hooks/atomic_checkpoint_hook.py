@@ -9,7 +9,7 @@ from mmengine.hooks import CheckpointHook
 
 from clsa_mm.registry import HOOKS
 
-from ..atomic_local_backend import PARTIAL_SUFFIX, atomic_write
+from clsa_mm.checkpoint.atomic import PARTIAL_SUFFIX, atomic_write
 
 
 @HOOKS.register_module()

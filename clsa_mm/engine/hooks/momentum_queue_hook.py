@@ -1,30 +1,51 @@
-import math
 from typing import Optional, Union
 
+import torch
 from mmengine.dataset import InfiniteSampler
 from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
+from mmengine.model import ExponentialMovingAverage, is_model_wrapper
+from mmpretrain.models.utils import CosineEMA
 
 from clsa_mm.registry import HOOKS
 
 
+def ema_momentum(ema: ExponentialMovingAverage) -> float:
+    """The momentum of the last update of ``ema``.
+
+    For a :class:`CosineEMA` it is found by running its own update rule
+    once on a scalar (0 averaged with 1 gives the momentum), so the
+    schedule lives in mmpretrain's class only.
+
+    Args:
+        ema (ExponentialMovingAverage): The averaged model.
+    """
+    if not isinstance(ema, CosineEMA):
+        return float(ema.momentum)
+    averaged = torch.zeros((), dtype=torch.float64)
+    ema.avg_func(averaged, torch.ones((), dtype=torch.float64),
+                 max(int(ema.steps) - 1, 0))
+    return averaged.item()
+
+
 @HOOKS.register_module()
 class MomentumQueueHook(Hook):
-    """EMA momentum, queue checks and statistics of :class:`CLSA`.
+    """Key-encoder momentum schedule and queue checks of :class:`CLSA`.
 
-    - ``before_train``: raises a clear error if the queue length is not a
-      multiple of the global batch, or if the loader would yield a smaller
-      last batch (``drop_last=False``), before the first iteration.
-    - ``before_train_iter``: sets the EMA momentum of the key encoder. It is
-      the model's ``momentum`` (constant) by default; with ``cosine=True``
-      it is annealed as in mmpretrain's ``CosineEMA``,
-      ``m_t = m_0 · (cos(π t / T) + 1) / 2``, so the decay ``1 - m_t`` goes
-      from ``1 - m_0`` to 1.0 over the ``T`` training iterations.
-    - ``after_train_iter``: writes ``train/queue_ptr``,
-      ``train/ema_momentum`` and the model's ``stats`` (``pos_sim``,
-      ``neg_sim``, ``ddm_entropy``) to the message hub, so that they appear
-      in the logs.
+    - ``before_train``: raises a clear error if the queue is smaller than
+      the global batch or not a multiple of it, or if the loader would
+      yield a smaller last batch (``drop_last=False``), before the first
+      iteration. With ``cosine=True`` it makes the key encoder a
+      mmpretrain ``CosineEMA`` (same weights and step count), whose
+      momentum at update ``t`` of ``T`` training iterations is
+      ``m_t = m_0 · (cos(π t / T) + 1) / 2``: the decay ``1 - m_t`` goes
+      from ``1 - m_0`` to 1.0. Otherwise the model's ``momentum`` stays
+      constant.
+    - ``after_train_iter``: writes ``train/queue_ptr`` and
+      ``train/ema_momentum`` (the momentum of this step's update) to the
+      message hub, so that they appear in the logs. The loss statistics
+      (``pos_sim``, ``neg_sim``, ``ddm_entropy``) travel in the model's
+      loss dict instead.
 
     Args:
         cosine (bool): Anneal the momentum with a half cosine. Defaults to
@@ -35,7 +56,6 @@ class MomentumQueueHook(Hook):
 
     def __init__(self, cosine: bool = False) -> None:
         self.cosine = cosine
-        self.base_momentum: Optional[float] = None
 
     @staticmethod
     def _model(runner):
@@ -49,7 +69,11 @@ class MomentumQueueHook(Hook):
                 raise TypeError(
                     f'MomentumQueueHook needs a CLSA model, got '
                     f'{type(model).__name__} without `{name}`')
-        self.base_momentum = model.encoder_k.momentum
+        if self.cosine and not isinstance(model.encoder_k, CosineEMA):
+            # CosineEMA only adds its end momentum to ExponentialMovingAverage
+            # (same parameters, buffers and step count).
+            model.encoder_k.__class__ = CosineEMA
+            model.encoder_k.end_momentum = 0.
 
         loader = runner.train_dataloader
         batch_size = loader.batch_size
@@ -67,22 +91,6 @@ class MomentumQueueHook(Hook):
                 'would not fill the queue slots of a global batch. Set '
                 'train_dataloader.drop_last=True.')
 
-    def momentum_at(self, cur_iter: int, max_iters: int) -> float:
-        """The EMA momentum of iteration ``cur_iter`` (0-based)."""
-        if not self.cosine:
-            return self.base_momentum
-        return self.base_momentum * (
-            math.cos(math.pi * cur_iter / max_iters) + 1) / 2
-
-    def before_train_iter(self,
-                          runner,
-                          batch_idx: int,
-                          data_batch: Union[dict, tuple, list, None] = None
-                          ) -> None:
-        model = self._model(runner)
-        model.encoder_k.momentum = self.momentum_at(runner.iter,
-                                                    runner.max_iters)
-
     def after_train_iter(self,
                          runner,
                          batch_idx: int,
@@ -91,6 +99,4 @@ class MomentumQueueHook(Hook):
         model = self._model(runner)
         hub = runner.message_hub
         hub.update_scalar('train/queue_ptr', int(model.queue_ptr))
-        hub.update_scalar('train/ema_momentum', model.encoder_k.momentum)
-        for name, value in model.stats.items():
-            hub.update_scalar(f'train/{name}', value)
+        hub.update_scalar('train/ema_momentum', ema_momentum(model.encoder_k))

@@ -1,3 +1,6 @@
+from .byol_ddm import BYOLDDM
 from .clsa import CLSA
+from .mocov3_ddm import MoCoV3DDM
+from .simclr_ddm import SimCLRDDM
 
-__all__ = ['CLSA']
+__all__ = ['BYOLDDM', 'CLSA', 'MoCoV3DDM', 'SimCLRDDM']

@@ -9,7 +9,7 @@ from mmpretrain.models import BaseSelfSupervisor
 from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.structures import DataSample
 
-from clsa_mm.registry import MODELS
+from clsa_mm.registry import MODELS, clsa_mm_scope
 
 
 @MODELS.register_module()
@@ -17,7 +17,7 @@ class CLSA(BaseSelfSupervisor):
     """CLSA: Contrastive Learning with Stronger Augmentations.
 
     `Wang & Qi, TPAMI 2022 <https://arxiv.org/abs/2104.07713>`_; the exact
-    method is CLSA_SPEC §3–§4. :meth:`loss` takes the views
+    method is in ``docs/method.md``. :meth:`loss` takes the views
     ``[x_k, x_q[0], ..., x_q[I-1], x_s[0], ..., x_s[J-1]]`` (each a batch
     N×3×h×w): the key, I weak queries and J = ``len(inputs) - 1 - I`` ≥ 1
     strong views. Each view goes through the encoder on its own, so every
@@ -25,8 +25,17 @@ class CLSA(BaseSelfSupervisor):
     ``encoder_k`` is an EMA of ``(backbone, neck)``, updated once per step
     before the keys are computed (shuffle-BN across ranks); the gathered keys
     are enqueued after the loss; rank 0's queue is broadcast at the first
-    step, so all ranks hold the same queue. The statistics of the last step
-    are kept in :attr:`stats` for :class:`MomentumQueueHook`.
+    step, so all ranks hold the same queue.
+
+    With ``symmetric=True`` both 224 views are query and key: besides the
+    loss above, the key view is also embedded by the online encoder as the
+    extra weak query ``q'``, and ``x_q[0]`` by the key encoder (same EMA
+    update, shuffle-BN, gathered) as ``K2all``, whose row n is the key of
+    sample n (the released code's K2 rows are shuffled; see
+    ``docs/method_ddm.md``). ``[q', q_1, ..., q_{I-1}]`` are scored against
+    ``[K2all; Q]`` with the same head, the two groups' losses are added, and
+    ``K2all`` (not ``Kall``) is enqueued. The statistics are the means of
+    the two groups'.
 
     Args:
         backbone (dict): The encoder f (``ResNet``).
@@ -38,6 +47,8 @@ class CLSA(BaseSelfSupervisor):
         feat_dim (int): The embedding dimension d. Defaults to 128.
         momentum (float): The EMA momentum of the key encoder (1 - decay).
             Defaults to 0.001.
+        symmetric (bool): The symmetric loss (``docs/method_ddm.md``).
+            Defaults to False.
         channels_last (bool): Run the encoders in channels-last memory
             format. Defaults to False.
         pretrained (str, optional): A checkpoint to initialise from.
@@ -48,6 +59,7 @@ class CLSA(BaseSelfSupervisor):
             Defaults to None.
     """
 
+    @clsa_mm_scope()
     def __init__(self,
                  backbone: dict,
                  neck: dict,
@@ -56,6 +68,7 @@ class CLSA(BaseSelfSupervisor):
                  queue_len: int = 65536,
                  feat_dim: int = 128,
                  momentum: float = 0.001,
+                 symmetric: bool = False,
                  channels_last: bool = False,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
@@ -74,7 +87,11 @@ class CLSA(BaseSelfSupervisor):
         if num_weak_views < 1:
             raise ValueError(
                 f'num_weak_views must be at least 1, got {num_weak_views}')
+        if queue_len < 1:
+            raise ValueError(
+                f'model.queue_len must be at least 1, got {queue_len}')
         self.num_weak_views = num_weak_views
+        self.symmetric = symmetric
         self.channels_last = channels_last
         if channels_last:
             self.backbone.to(memory_format=torch.channels_last)
@@ -86,7 +103,6 @@ class CLSA(BaseSelfSupervisor):
             'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
         self.register_buffer('queue_ptr', torch.zeros(1, dtype=torch.long))
         self._queue_synced = False
-        self.stats: Dict[str, torch.Tensor] = {}
 
     def check_queue_len(self, batch_size: int, world_size: int = 1) -> None:
         """Raise a ValueError unless the queue holds whole global batches.
@@ -96,6 +112,12 @@ class CLSA(BaseSelfSupervisor):
             world_size (int): The number of processes W. Defaults to 1.
         """
         total = batch_size * world_size
+        if self.queue_len < total:
+            raise ValueError(
+                f'The queue length {self.queue_len} is smaller than the '
+                f'global batch size {total} ({batch_size} per process x '
+                f'{world_size} processes): a step would overwrite its own '
+                f'keys. Set model.queue_len to a multiple of {total}.')
         if self.queue_len % total:
             raise ValueError(
                 f'The queue length {self.queue_len} is not a multiple of the '
@@ -139,15 +161,19 @@ class CLSA(BaseSelfSupervisor):
         return F.normalize(x, dim=1)
 
     @torch.no_grad()
-    def _keys(self, im_k: torch.Tensor) -> torch.Tensor:
-        """Update the key encoder, then return the keys of all ranks."""
+    def _keys(self, *ims_k: torch.Tensor) -> List[torch.Tensor]:
+        """Update the key encoder, then return the keys of all ranks of each
+        batch in ``ims_k``."""
         self.encoder_k.update_parameters(
             nn.Sequential(self.backbone, self.neck))
-        im_k, idx_unshuffle = batch_shuffle_ddp(im_k)
-        k = self.encoder_k(self._to_format(im_k))[0]
-        k = F.normalize(k.float(), dim=1)
-        k = batch_unshuffle_ddp(k, idx_unshuffle)
-        return torch.cat(all_gather(k), dim=0)
+        keys = []
+        for im_k in ims_k:
+            im_k, idx_unshuffle = batch_shuffle_ddp(im_k)
+            k = self.encoder_k(self._to_format(im_k))[0]
+            k = F.normalize(k.float(), dim=1)
+            k = batch_unshuffle_ddp(k, idx_unshuffle)
+            keys.append(torch.cat(all_gather(k), dim=0))
+        return keys
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, keys: torch.Tensor) -> None:
@@ -167,7 +193,8 @@ class CLSA(BaseSelfSupervisor):
             data_samples (list[DataSample]): Unused.
 
         Returns:
-            dict[str, Tensor]: ``loss_contrastive`` and ``loss_ddm``.
+            dict[str, Tensor]: ``loss_contrastive``, ``loss_ddm`` and the
+            detached statistics ``pos_sim``, ``neg_sim``, ``ddm_entropy``.
         """
         im_k, ims_q, ims_s = self._split_views(inputs)
         self.check_queue_len(im_k.shape[0], get_world_size())
@@ -178,8 +205,21 @@ class CLSA(BaseSelfSupervisor):
             self._queue_synced = True
         queries = [self._embed(x) for x in ims_q]
         strongs = [self._embed(x) for x in ims_s]
-        keys = self._keys(im_k)
-        losses, self.stats = self.head.loss(queries, strongs, keys,
-                                            self.queue, get_rank())
-        self._dequeue_and_enqueue(keys)
+        rank = get_rank()
+        if not self.symmetric:
+            keys, = self._keys(im_k)
+            losses = self.head.loss(queries, strongs, keys, self.queue, rank)
+            self._dequeue_and_enqueue(keys)
+            return losses
+        query_k = self._embed(im_k)
+        keys, keys2 = self._keys(im_k, ims_q[0])
+        losses = self.head.loss(queries, strongs, keys, self.queue, rank)
+        losses2 = self.head.loss([query_k] + queries[1:], strongs, keys2,
+                                 self.queue, rank)
+        for name, value in losses2.items():
+            if name.startswith('loss'):
+                losses[name] = losses[name] + value
+            else:
+                losses[name] = (losses[name] + value) / 2
+        self._dequeue_and_enqueue(keys2)
         return losses

@@ -1,21 +1,18 @@
-from typing import Dict, List, Optional, Tuple, Union
+from typing import Dict, List, Optional, Union
 
 import torch
 from mmengine.model import BaseModule
 
 from clsa_mm.registry import MODELS
-
-
-def _fp32(x: torch.Tensor) -> torch.Tensor:
-    """``x`` in fp32, or in its own dtype if that is wider (fp64)."""
-    return x.to(torch.promote_types(x.dtype, torch.float32))
+from ..losses import ddm_loss
+from ..losses.ddm_loss import _fp32
 
 
 @MODELS.register_module()
 class DDMHead(BaseModule):
     """Contrastive loss and distributional divergence minimisation (DDM).
 
-    The losses of one CLSA step (CLSA_SPEC §4). Every view is scored
+    The losses of one CLSA step (``docs/method.md``). Every view is scored
     against the bank ``[Kall; Qᵀ]`` (gathered keys, then the queue) with one
     matrix product per view set (all weak queries together, all strong views
     together). The logits are turned to fp32 (fp64 stays) before
@@ -26,9 +23,14 @@ class DDMHead(BaseModule):
       key is the target, the other ``B - 1`` gathered keys are negatives.
     - ``L_D = Σ_i Σ_j mean_n(-Σ_c p_i · log_softmax(slogits_j))`` with
       ``p_i = softmax(stopgrad(logits_i) · T / T2)`` and
-      ``slogits_j = [s_j·Kallᵀ, s_j·Q] / T2``. The double sum is evaluated
-      as ``-mean_n Σ_c (Σ_i p_i)(Σ_j log_softmax(slogits_j))``, which is the
-      same sum of ``I × J`` terms without ``I × J`` products.
+      ``slogits_j = [s_j·Kallᵀ, s_j·Q] / T2``, computed by
+      :func:`~clsa_mm.models.losses.ddm_loss` with the weak log-probabilities
+      of the contrastive loss as targets when ``T == T2``.
+
+    :meth:`loss` also returns the detached statistics ``pos_sim`` (mean
+    cosine similarity of a weak query and its key), ``neg_sim`` (mean over
+    all other bank entries) and ``ddm_entropy`` (mean entropy of ``p_i``):
+    MMEngine logs them and sums only the ``loss*`` entries.
 
     Args:
         temperature (float): Contrastive temperature T. Defaults to 0.2.
@@ -44,13 +46,21 @@ class DDMHead(BaseModule):
                  loss_weight: float = 1.0,
                  init_cfg: Optional[Union[dict, List[dict]]] = None) -> None:
         super().__init__(init_cfg=init_cfg)
+        for key, value in (('temperature', temperature),
+                           ('ddm_temperature', ddm_temperature)):
+            if not value > 0:
+                raise ValueError(
+                    f'model.head.{key} must be > 0, got {value!r}')
+        if not loss_weight >= 0:
+            raise ValueError('model.head.loss_weight (beta) must be >= 0, '
+                             f'got {loss_weight!r}')
         self.temperature = temperature
         self.ddm_temperature = ddm_temperature
         self.loss_weight = loss_weight
 
     def loss(self, queries: List[torch.Tensor], strongs: List[torch.Tensor],
-             keys: torch.Tensor, queue: torch.Tensor, rank: int
-             ) -> Tuple[Dict[str, torch.Tensor], Dict[str, torch.Tensor]]:
+             keys: torch.Tensor, queue: torch.Tensor,
+             rank: int) -> Dict[str, torch.Tensor]:
         """Compute the losses and the statistics of one step.
 
         Args:
@@ -64,13 +74,11 @@ class DDMHead(BaseModule):
                 key at ``rank·N + n``.
 
         Returns:
-            tuple[dict, dict]: The losses ``loss_contrastive`` and
-            ``loss_ddm`` (β applied), and the statistics ``pos_sim`` (mean
-            cosine similarity of a weak query and its key), ``neg_sim``
-            (mean over all other bank entries) and ``ddm_entropy`` (mean
-            entropy of the DDM targets ``p_i``), detached.
+            dict[str, Tensor]: ``loss_contrastive``, ``loss_ddm`` (β
+            applied) and the statistics ``pos_sim``, ``neg_sim`` and
+            ``ddm_entropy``.
         """
-        num_weak, num_strong = len(queries), len(strongs)
+        num_weak = len(queries)
         n = queries[0].shape[0]
         if keys.shape[0] < (rank + 1) * n:
             raise ValueError(
@@ -82,7 +90,6 @@ class DDMHead(BaseModule):
                          dim=1)
         num_cols = bank.shape[1]
         sim_q = torch.cat(queries) @ bank  # (I·N) × (B + K)
-        sim_s = torch.cat(strongs) @ bank  # (J·N) × (B + K)
 
         target = torch.arange(
             rank * n, (rank + 1) * n, device=sim_q.device).repeat(num_weak)
@@ -90,25 +97,23 @@ class DDMHead(BaseModule):
         loss_contrastive = -logp_q.gather(1, target[:, None]).sum() / n
 
         with torch.no_grad():
+            # The DDM targets reuse the contrastive log-probabilities when
+            # T == T2 (the default): one softmax over (I·N) × (B + K) less.
             if self.ddm_temperature == self.temperature:
                 logp_target = logp_q.detach()
             else:
                 logp_target = (_fp32(sim_q.detach()) /
                                self.ddm_temperature).log_softmax(dim=1)
-            p = logp_target.exp()
-            entropy = -(p * logp_target).sum(dim=1).mean()
             sim = _fp32(sim_q.detach())
             pos = sim.gather(1, target[:, None]).squeeze(1)
             neg = (sim.sum(dim=1) - pos) / (num_cols - 1)
-            p_sum = p.view(num_weak, n, num_cols).sum(dim=0)
 
-        logp_s = (_fp32(sim_s) / self.ddm_temperature).log_softmax(dim=1)
-        logp_s_sum = logp_s.view(num_strong, n, num_cols).sum(dim=0)
-        loss_ddm = -(p_sum * logp_s_sum).sum() / n
-
-        losses = dict(
+        loss_ddm, ddm_stats = ddm_loss(
+            queries, strongs, bank, self.ddm_temperature,
+            anchor_log_probs=logp_target)
+        return dict(
             loss_contrastive=loss_contrastive,
-            loss_ddm=self.loss_weight * loss_ddm)
-        stats = dict(
-            pos_sim=pos.mean(), neg_sim=neg.mean(), ddm_entropy=entropy)
-        return losses, stats
+            loss_ddm=self.loss_weight * loss_ddm,
+            pos_sim=pos.mean(),
+            neg_sim=neg.mean(),
+            ddm_entropy=ddm_stats['ddm_entropy'])

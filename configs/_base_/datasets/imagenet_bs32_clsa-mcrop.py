@@ -1,63 +1,17 @@
-# CLSA pretraining data, multi-crop (CLSA_SPEC section 1): per image the
-# key (224), five weak queries and five strong views at 224/192/160/128/96
-# with the spec's crop scales, each an independent crop of one decoded
-# image. Images are RGB uint8 tensors: the model's data_preprocessor
-# normalises with ImageNet RGB mean/std and to_rgb=False.
-data_root = 'data/imagenet/'
+# CLSA pretraining data, multi-crop: the single-crop base with five weak
+# queries and five strong views at 224/192/160/128/96 (crop scales shrink
+# with the size), each an independent crop of one decoded image. The
+# batches hold [key, weak 224..96, strong 224..96], each (N,3,S,S).
+_base_ = './imagenet_bs32_clsa.py'
 
-train_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
-    # Every step must enqueue a whole global batch (queue_len % B == 0).
-    drop_last=True,
-    sampler=dict(type='DefaultSampler', shuffle=True),
-    # inputs become [key, weak 224..96, strong 224..96], each (N,3,S,S)
-    collate_fn=dict(type='default_collate'),
-    dataset=dict(
-        type='UnlabeledImageDataset',
-        data_root=data_root,
-        data_prefix='train',
-        # ann_file='meta/train.txt',  # a list file instead of a folder scan
-        pipeline=[
-            dict(type='LoadRGBImageFromFile', ignore_corrupt=False),
-            dict(
-                type='CLSAViews',
-                key_view=dict(size=224, scale=(0.2, 1.0)),
-                weak_views=[
-                    dict(size=224, scale=(0.2, 1.0)),
-                    dict(size=192, scale=(0.172, 0.86)),
-                    dict(size=160, scale=(0.143, 0.715)),
-                    dict(size=128, scale=(0.114, 0.571)),
-                    dict(size=96, scale=(0.086, 0.429)),
-                ],
-                strong_views=[
-                    dict(size=224, scale=(0.2, 1.0)),
-                    dict(size=192, scale=(0.172, 0.86)),
-                    dict(size=160, scale=(0.143, 0.715)),
-                    dict(size=128, scale=(0.114, 0.571)),
-                    dict(size=96, scale=(0.086, 0.429)),
-                ],
-                weak_augment=dict(
-                    type='WeakAugment',
-                    brightness=0.4,
-                    contrast=0.4,
-                    saturation=0.4,
-                    hue=0.1,
-                    jitter_prob=0.8,
-                    grayscale_prob=0.2,
-                    blur_sigma=(0.1, 2.0),
-                    blur_prob=0.5,
-                    flip_prob=0.5),
-                strong_augment=dict(
-                    type='StrongAugment',
-                    n=5,
-                    magnitude=10,
-                    prob=0.5,
-                    preset='released')),
-            dict(
-                type='PackInputs',
-                meta_keys=('sample_idx', 'img_path', 'ori_shape',
-                           'img_shape', 'strong_ops')),
-        ]),
-)
+crops = [
+    dict(size=224, scale=(0.2, 1.0)),
+    dict(size=192, scale=(0.172, 0.86)),
+    dict(size=160, scale=(0.143, 0.715)),
+    dict(size=128, scale=(0.114, 0.571)),
+    dict(size=96, scale=(0.086, 0.429)),
+]
+pipeline = _base_.train_dataloader.dataset.pipeline.copy()
+pipeline[1] = dict(pipeline[1], weak_views=crops, strong_views=crops)
+train_dataloader = dict(dataset=dict(pipeline=pipeline))
+del crops, pipeline  # helpers, not settings

@@ -1,4 +1,4 @@
-# CLSA pretraining data, single-crop (CLSA_SPEC section 1): per image the
+# CLSA pretraining data, single-crop (the paper's setting): per image the
 # key (224), one weak query (224) and one strong view (96), each an
 # independent crop of one decoded image. Images are RGB uint8 tensors: the
 # model's data_preprocessor normalises with ImageNet RGB mean/std and

@@ -1,4 +1,4 @@
-# CLSA (CLSA_SPEC §3-§4): ResNet-50 encoder f, MoCo v2 projector g
+# CLSA: ResNet-50 encoder f, MoCo v2 projector g
 # (2048 -> 2048 -> ReLU -> 128), EMA key encoder (decay 0.999), a queue of
 # 65536 keys, contrastive loss (T = 0.2) + DDM loss (T2 = 0.2, beta = 1).
 model = dict(

@@ -1,14 +1,10 @@
-# Linear probe of a pretrained ResNet-50 encoder (CLSA_SPEC §5): the whole
-# backbone is frozen (weights and BN statistics), one FC layer is trained on
-# its global-average-pooled last stage.
+# Linear probe of a pretrained ResNet-50 encoder: mmpretrain's ResNet-50
+# classifier with the whole backbone frozen (weights and BN statistics); one
+# FC layer is trained on its global-average-pooled last stage.
+_base_ = 'mmpretrain::_base_/models/resnet50.py'
+
 model = dict(
-    type='ImageClassifier',
     backbone=dict(
-        type='ResNet',
-        depth=50,
-        num_stages=4,
-        out_indices=(3, ),
-        style='pytorch',
         frozen_stages=4,
         norm_eval=True,
         # tools/benchmarks/linear_eval.sh replaces <PRETRAIN> by its PRETRAIN
@@ -16,12 +12,4 @@ model = dict(
         # backbone exported by tools/model_converters/
         # extract_backbone_weights.py).
         init_cfg=dict(type='Pretrained', checkpoint='<PRETRAIN>',
-                      prefix=None)),
-    neck=dict(type='GlobalAveragePooling'),
-    head=dict(
-        type='LinearClsHead',
-        num_classes=1000,
-        in_channels=2048,
-        loss=dict(type='CrossEntropyLoss', loss_weight=1.0),
-        topk=(1, 5),
-    ))
+                      prefix=None)))

@@ -1,4 +1,4 @@
-# CLSA_SPEC §5: SGD lr 0.03 for batch 256, momentum 0.9, wd 1e-4, cosine
+# The paper's recipe: SGD lr 0.03 for batch 256, momentum 0.9, wd 1e-4, cosine
 # decay per epoch (lr_e = 0.03 * (1 + cos(pi * e / 200)) / 2), 200 epochs.
 optim_wrapper = dict(
     type='OptimWrapper',

@@ -1,4 +1,4 @@
-# ImageNet linear probe of CLSA_SPEC §5: frozen ResNet-50, one FC layer,
+# ImageNet linear probe of the paper: frozen ResNet-50, one FC layer,
 # SGD lr 10, momentum 0.9, no weight decay, batch 256 (8 GPUs x 32), cosine
 # schedule, 100 epochs. Run with tools/benchmarks/linear_eval.sh.
 _base_ = [

@@ -1,5 +1,5 @@
 # Mask R-CNN R50-C4, 1x schedule (12 epochs), multi-scale training, on COCO
-# (CLSA_SPEC §5: SyncBN, lr 0.02, batch 16 = 8 GPUs x 2). As in MoCo's
+# (the paper's protocol: SyncBN, lr 0.02, batch 16 = 8 GPUs x 2). As in MoCo's
 # detectron2 recipe, everything is fine-tuned with SyncBN in the backbone and
 # in the res5 RoI head, which gets an extra norm after res5. Both come from
 # the pretrained encoder f: the backbone holds stem..res4, the shared head
@@ -7,8 +7,10 @@
 # replaces <PRETRAIN>.
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50-caffe-c4_1x_coco.py'
 
+# clsa_mm: its checked `Pretrained` init (refuses weights that do not fit)
+# also under mmdet's own tools/train.py or `mim train mmdet`.
 custom_imports = dict(
-    imports=['mmpretrain.models.utils.res_layer_extra_norm'],
+    imports=['mmpretrain.models.utils.res_layer_extra_norm', 'clsa_mm'],
     allow_failed_imports=False)
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)

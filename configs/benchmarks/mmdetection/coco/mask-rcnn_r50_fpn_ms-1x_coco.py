@@ -1,10 +1,15 @@
 # Mask R-CNN R50-FPN, 1x schedule (12 epochs), multi-scale training, on COCO
-# (CLSA_SPEC §5: SyncBN, lr 0.02, batch 16 = 8 GPUs x 2). As in MoCo's
+# (the paper's protocol: SyncBN, lr 0.02, batch 16 = 8 GPUs x 2). As in MoCo's
 # detectron2 recipe, everything is fine-tuned with SyncBN in the backbone,
 # the FPN and the heads (4conv1fc box head). The backbone comes from the
 # pretrained encoder f. Run with tools/benchmarks/mmdetection/train_det.sh,
 # which replaces <PRETRAIN>.
 _base_ = 'mmdet::mask_rcnn/mask-rcnn_r50_fpn_1x_coco.py'
+
+# clsa_mm's checked `Pretrained` init (refuses weights that do not fit) also
+# under mmdet's own tools/train.py or `mim train mmdet`, which run this config
+# in the mmdet scope without importing clsa_mm.
+custom_imports = dict(imports=['clsa_mm'], allow_failed_imports=False)
 
 norm_cfg = dict(type='SyncBN', requires_grad=True)
 model = dict(

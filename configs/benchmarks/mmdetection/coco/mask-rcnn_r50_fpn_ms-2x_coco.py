@@ -2,14 +2,6 @@
 _base_ = './mask-rcnn_r50_fpn_ms-1x_coco.py'
 
 train_cfg = dict(max_epochs=24)
-param_scheduler = [
-    dict(
-        type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=500),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=24,
-        by_epoch=True,
-        milestones=[16, 22],
-        gamma=0.1)
-]
+warmup, steps = _base_.param_scheduler
+param_scheduler = [warmup, dict(steps, end=24, milestones=[16, 22])]
+del warmup, steps  # helpers, not settings

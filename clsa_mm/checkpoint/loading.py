@@ -72,15 +72,25 @@ def load_local_checkpoint(filename, map_location=None):
             filename, map_location=map_location, weights_only=True)
     except pickle.UnpicklingError as e:
         reason = str(e)
-        if 'Unsupported global' in reason or 'not an allowed global' in reason:
+        lowered = reason.lower()
+        # torch words a forbidden object 'Unsupported global', 'unsupported
+        # GLOBAL ... blocked' or 'not an allowed global', depending on the
+        # version; a pickle of protocol >= 4 (e.g. a raw pickle.dump) stops
+        # earlier, at its FRAME instruction: 'Unsupported operand 149'.
+        if any(words in lowered
+               for words in ('unsupported global', 'allowed global',
+                             'unsupported operand 149')):
             detail = next((line.strip() for line in reason.splitlines()
-                           if 'GLOBAL' in line), reason.splitlines()[0])
+                           if 'GLOBAL' in line or 'operand' in line),
+                          reason.splitlines()[0])
             raise pickle.UnpicklingError(
                 f'Refusing to load checkpoint {filename}: it contains a '
                 f'pickled object that is not a tensor, a plain container or '
-                f'an allow-listed MMEngine/numpy object ({detail}). Only '
-                'load checkpoints from sources you trust; convert foreign '
-                'files with tools/model_converters.') from None
+                f'an allow-listed MMEngine/numpy object, or pickle '
+                f'instructions that torch.save does not write ({detail}); '
+                'loading it could run arbitrary code. Only load checkpoints '
+                'from sources you trust; convert foreign files with '
+                'tools/model_converters.') from None
         raise pickle.UnpicklingError(
             f'Cannot read checkpoint {filename}: it is not a valid torch '
             f'checkpoint (truncated or corrupt?): {reason}') from None

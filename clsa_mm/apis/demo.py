@@ -1,0 +1,241 @@
+"""The CLSA demo: pretrain on the demo data, then evaluate against chance.
+
+Steps (each but the data and the random backbone a tool of the repository,
+run in a subprocess whose whole output goes to ``WORK_DIR/logs/``):
+
+1. make the demo data (:func:`clsa_mm.apis.demo_data.make_demo_data` with
+   the ``demo_data`` settings of the pretraining config),
+2. pretrain CLSA with a ResNet-18 (``configs/demo/clsa_r18_demo.py``),
+3. extract its backbone and make a randomly initialised one for comparison,
+4. and 5. linear probe (``configs/demo/r18_linear_demo.py``) and k-NN of
+   each backbone on the demo val split,
+6. draw the training curves and the augmented views.
+
+Running the demo again resumes an interrupted pretraining from its last
+checkpoint (or reuses a finished one) and repeats the evaluation. The quick
+demo uses the ``*_quick.py`` twins of the two configs: 3 photographs, tiny
+images and one epoch, to check the pipeline in a minute.
+"""
+import json
+import os
+import os.path as osp
+import sys
+import time
+
+import torch
+from mmengine.logging import MMLogger
+from mmengine.registry import init_default_scope
+
+from clsa_mm.checkpoint import save_checkpoint
+from clsa_mm.registry import MODELS
+from clsa_mm.utils import load_config
+from .demo_data import make_demo_data
+from .quiet_steps import QuietSteps
+
+
+def format_table(rows):
+    """A markdown table of ``(backbone, linear top-1, k-NN top-1)`` rows."""
+    lines = [
+        '| backbone (ResNet-18) | linear probe top-1 | k-NN top-1 |',
+        '|---|---|---|',
+    ]
+    lines += [f'| {name} | {linear:.1f} | {knn:.1f} |'
+              for name, linear, knn in rows]
+    return '\n'.join(lines)
+
+
+class Demo:
+    """The demo's steps on one seed, timed, with their logs in files.
+
+    Args:
+        root (str): Repository root: the tools and configs are run from it,
+            and relative paths are relative to it.
+        seed (int): Random seed of pretraining, probe and random backbone.
+        work_dir (str): Folder of this run; the logs go to ``logs/`` in it.
+        data_root (str): Folder of the demo data. Defaults to the
+            ``data_root`` of the pretraining config.
+        quick (bool): Use the smoke-run configs ``*_quick.py``.
+        stream (file, optional): Where the step lines go (stdout).
+        bar (bool, optional): Progress bars (default: on a terminal).
+    """
+
+    num_steps = 6
+
+    def __init__(self, root, seed, work_dir, data_root=None, quick=False,
+                 stream=None, bar=None):
+        self.root = root
+        self.seed = seed
+        self.work_dir = osp.join(root, work_dir)
+        suffix = '_quick' if quick else ''
+        self.pretrain_config = f'configs/demo/clsa_r18_demo{suffix}.py'
+        self.probe_config = f'configs/demo/r18_linear_demo{suffix}.py'
+        self.pretrain_cfg = load_config(osp.join(root, self.pretrain_config))
+        self.probe_cfg = load_config(osp.join(root, self.probe_config))
+        self.data_root = (data_root or
+                          self.pretrain_cfg.train_dataloader.dataset.data_root)
+        self.steps = QuietSteps(
+            self.num_steps, self.path('logs'), stream=stream, bar=bar)
+
+    def path(self, *parts):
+        return osp.join(self.work_dir, *parts)
+
+    def tool(self, name, *args, max_epochs=None, **env):
+        """Run a tool (``.py`` with this Python, ``.sh`` with bash)."""
+        cmd = [sys.executable if args[0].endswith('.py') else 'bash', *args]
+        env = dict(os.environ, PYTHON=sys.executable, **env)
+        self.steps.run(cmd, name, max_epochs=max_epochs, cwd=self.root,
+                       env=env)
+
+    def data_options(self, cfg, splits):
+        """``key=value`` options pointing ``splits`` at the demo data."""
+        if cfg.train_dataloader.dataset.data_root == self.data_root:
+            return []
+        options = []
+        for split in splits:
+            dataset = f'{split}_dataloader.dataset'
+            options.append(f'{dataset}.data_root={self.data_root}')
+            if 'metainfo' in cfg[f'{split}_dataloader'].dataset:
+                options.append(f'{dataset}.metainfo.classes='
+                               f'{self.data_root}/meta/classes.txt')
+        return options
+
+    def cfg_options(self, options, seed=True):
+        options = list(options) + ([f'randomness.seed={self.seed}']
+                                   if seed else [])
+        return ['--cfg-options', *options] if options else []
+
+    def make_data(self):
+        """Make (or reuse) the demo data of the pretraining config."""
+        settings = dict(self.pretrain_cfg.get('demo_data', {}))
+        try:
+            make_demo_data(osp.join(self.root, self.data_root), **settings)
+        except (FileExistsError, ValueError) as e:
+            raise SystemExit(f'step {self.steps.step} failed: {e}') from None
+
+    def pretrain(self):
+        """Train (or resume, or reuse) CLSA; return the last checkpoint."""
+        work_dir = self.path('pretrain')
+        last = osp.join(work_dir, 'last_checkpoint')
+        resume = ['--resume'] if osp.isfile(last) else []
+        options = self.data_options(self.pretrain_cfg, ['train'])
+        self.tool('pretrain', 'tools/train.py', self.pretrain_config,
+                  '--work-dir', work_dir, *resume,
+                  *self.cfg_options(options),
+                  max_epochs=self.pretrain_cfg.train_cfg.max_epochs)
+        with open(last) as f:
+            return f.read().strip()
+
+    def make_random_backbone(self, out):
+        """Save the backbone of the probe config, randomly initialised."""
+        init_default_scope(self.probe_cfg.get('default_scope', 'clsa_mm'))
+        backbone_cfg = self.probe_cfg.model.backbone.copy()
+        backbone_cfg.pop('init_cfg', None)
+        torch.manual_seed(self.seed)
+        backbone = MODELS.build(backbone_cfg)
+        logger = MMLogger.get_current_instance()
+        level = logger.level
+        logger.setLevel('WARNING')  # not the init line of every tensor
+        try:
+            backbone.init_weights()
+        finally:
+            logger.setLevel(level)
+        save_checkpoint(
+            dict(
+                state_dict=backbone.state_dict(),
+                meta=dict(source='random initialisation', seed=self.seed)),
+            out, force=True)
+
+    def backbones(self, checkpoint):
+        """Export the CLSA backbone and make a random one; their paths."""
+        paths = dict(
+            clsa=self.path('backbone_clsa.pth'),
+            random=self.path('backbone_random.pth'))
+        self.tool('extract',
+                  'tools/model_converters/extract_backbone_weights.py',
+                  checkpoint, paths['clsa'], '--force')
+        self.make_random_backbone(paths['random'])
+        return paths
+
+    def linear_probe(self, name, backbone):
+        work_dir = self.path(f'linear_{name}')
+        options = self.data_options(self.probe_cfg, ('train', 'val', 'test'))
+        self.tool(f'linear_{name}', 'tools/benchmarks/linear_eval.sh',
+                  self.probe_config, backbone, '1',
+                  *self.cfg_options(options), WORK_DIR=work_dir,
+                  max_epochs=self.probe_cfg.train_cfg.max_epochs)
+        with open(osp.join(work_dir, 'linear_eval.json')) as f:
+            return json.load(f)['accuracy/top1']
+
+    def knn(self, name, backbone):
+        result = self.path(f'knn_{name}.json')
+        options = self.data_options(self.probe_cfg, ('train', 'val', 'test'))
+        self.tool(f'knn_{name}', 'tools/benchmarks/knn_eval.py',
+                  self.probe_config, backbone, '--out', result,
+                  *self.cfg_options(options, seed=False))
+        with open(result) as f:
+            return json.load(f)['knn/top1']
+
+    def pictures(self):
+        self.tool('plot_logs', 'tools/analysis_tools/plot_logs.py',
+                  self.path('pretrain'), '--out',
+                  self.path('training_curves.png'), '--title',
+                  f'CLSA pretraining of the demo, seed {self.seed}')
+        options = self.data_options(self.pretrain_cfg, ['train'])
+        self.tool('browse_views', 'tools/analysis_tools/browse_views.py',
+                  self.pretrain_config, '--num', '4', '--output',
+                  self.path('views.png'),
+                  *self.cfg_options(options, seed=False))
+
+    def run(self):
+        """All steps; returns the summary text (also in ``results.md``)."""
+        steps, total = self.steps, time.monotonic()
+        steps.begin(f'Demo data from the photographs of scikit-image and '
+                    f'scikit-learn -> {self.data_root}')
+        self.make_data()
+        steps.end()
+
+        steps.begin('CLSA pretraining of a ResNet-18')
+        checkpoint = self.pretrain()
+        steps.end()
+
+        steps.begin('Backbone of the CLSA checkpoint and a random backbone')
+        backbones = self.backbones(checkpoint)
+        steps.end()
+
+        results = {}
+        for name in ('clsa', 'random'):
+            steps.begin(f'Linear probe and k-NN of the {name} backbone')
+            results[name] = (self.linear_probe(name, backbones[name]),
+                             self.knn(name, backbones[name]))
+            steps.end()
+
+        steps.begin('Training curves and augmented views')
+        self.pictures()
+        steps.end()
+        return self.write_results(checkpoint, results,
+                                  time.monotonic() - total)
+
+    def write_results(self, checkpoint, results, seconds):
+        """Write ``results.md`` and ``results.json``; return the summary."""
+        table = format_table([
+            (f'CLSA pretrained (seed {self.seed})', *results['clsa']),
+            ('random initialisation', *results['random']),
+        ])
+        gains = [c - r for c, r in zip(results['clsa'], results['random'])]
+        summary = (f'{table}\n\nTop-1 on the val split of {self.data_root}; '
+                   f'CLSA minus random: {gains[0]:+.1f} points (linear '
+                   f'probe), {gains[1]:+.1f} points (k-NN). Total time '
+                   f'{seconds:.0f} s.')
+        with open(self.path('results.md'), 'w') as f:
+            f.write(summary + '\n')
+        with open(self.path('results.json'), 'w') as f:
+            json.dump(
+                dict(
+                    seed=self.seed,
+                    checkpoint=checkpoint,
+                    results={
+                        name: dict(linear_top1=lin, knn_top1=knn)
+                        for name, (lin, knn) in results.items()
+                    },
+                    seconds=self.steps.times), f, indent=2)
+        return summary

@@ -1,0 +1,115 @@
+"""The kinds of checkpoint files clsa_mm reads, and their backbone weights.
+
+Three kinds of files occur:
+
+- ``'clsa_mm'``: an MMEngine checkpoint of a clsa_mm model (CLSA
+  pretraining, or a linear-probe classifier): ``state_dict`` holds
+  ``backbone.*`` keys.
+- ``'backbone'``: an exported encoder, keys as mmpretrain/mmdet/torchvision
+  ResNets name them (``conv1.weight``, ``layer1.0.bn1.running_mean`` ...),
+  under ``state_dict`` (our export) or at the top level (torchvision files).
+- ``'reference'``: a checkpoint of the authors' CLSA code: ``state_dict``
+  with ``module.encoder_q.*``, ``module.encoder_k.*`` and ``module.queue``.
+
+Every file is read with ``torch.load(weights_only=True)``.
+"""
+from collections import OrderedDict
+
+from .loading import load_local_checkpoint
+
+CLSA_MM = 'clsa_mm'
+BACKBONE = 'backbone'
+REFERENCE = 'reference'
+KIND_DESCRIPTIONS = {
+    CLSA_MM: "a clsa_mm checkpoint ('backbone.*' keys in 'state_dict')",
+    BACKBONE: 'an exported backbone (ResNet keys such as conv1.weight, '
+    'from tools/model_converters/extract_backbone_weights.py)',
+    REFERENCE: "a checkpoint of the authors' CLSA code ('module.encoder_q.*', "
+    "'module.encoder_k.*' and 'module.queue' keys)",
+}
+BACKBONE_PREFIX = 'backbone.'
+
+
+def get_state_dict(checkpoint):
+    """The weights of ``checkpoint``: its ``state_dict`` or itself."""
+    if not isinstance(checkpoint, dict):
+        return {}
+    state_dict = checkpoint.get('state_dict', checkpoint)
+    return state_dict if isinstance(state_dict, dict) else {}
+
+
+def checkpoint_kind(checkpoint):
+    """``'clsa_mm'``, ``'backbone'``, ``'reference'`` or None (see above)."""
+    keys = [k for k in get_state_dict(checkpoint) if isinstance(k, str)]
+    if any(k.startswith(BACKBONE_PREFIX) for k in keys):
+        return CLSA_MM
+    names = {k[len('module.'):] if k.startswith('module.') else k
+             for k in keys}
+    if any(k.startswith('encoder_q.') for k in names):
+        return REFERENCE
+    if 'conv1.weight' in keys and any(k.startswith('layer1.') for k in keys):
+        return BACKBONE
+    return None
+
+
+def describe_keys(checkpoint, num=4):
+    """A short description of the keys of ``checkpoint`` for errors."""
+    if not isinstance(checkpoint, dict):
+        return f'a {type(checkpoint).__name__}, not a dict'
+    keys = list(get_state_dict(checkpoint))
+    if not keys:
+        return f'no weights (top-level keys: {list(checkpoint)[:num]})'
+    more = f' ... ({len(keys)} keys)' if len(keys) > num else ''
+    return 'keys ' + ', '.join(map(str, keys[:num])) + more
+
+
+def load_checkpoint_of_kind(filename, kinds):
+    """Load ``filename`` and check that it is one of ``kinds``.
+
+    Args:
+        filename (str): The checkpoint file.
+        kinds (Sequence[str]): Accepted kinds (``'clsa_mm'``, ``'backbone'``,
+            ``'reference'``).
+
+    Returns:
+        tuple[dict, str]: The checkpoint and its kind.
+
+    Raises:
+        ValueError: naming the file, what was expected and what was found.
+    """
+    checkpoint = load_local_checkpoint(filename, map_location='cpu')
+    kind = checkpoint_kind(checkpoint)
+    if kind in kinds:
+        return checkpoint, kind
+    expected = ' or '.join(KIND_DESCRIPTIONS[k] for k in kinds)
+    found = KIND_DESCRIPTIONS[kind] if kind else describe_keys(checkpoint)
+    hint = ''
+    if kind == REFERENCE:
+        hint = (' Convert it first with '
+                'tools/model_converters/convert_reference_clsa.py.')
+    raise ValueError(f'{filename} is not {expected}; it is {found}.{hint}')
+
+
+def backbone_state_dict(checkpoint):
+    """The encoder weights of a ``'clsa_mm'`` or ``'backbone'`` checkpoint.
+
+    Keys come without the ``backbone.`` prefix; a torchvision classifier
+    (``fc.*``) is left out.
+
+    Args:
+        checkpoint (dict): A loaded checkpoint.
+
+    Returns:
+        OrderedDict: ResNet keys to tensors.
+    """
+    state_dict = get_state_dict(checkpoint)
+    kind = checkpoint_kind(checkpoint)
+    if kind == CLSA_MM:
+        n = len(BACKBONE_PREFIX)
+        return OrderedDict((k[n:], v) for k, v in state_dict.items()
+                           if k.startswith(BACKBONE_PREFIX))
+    if kind == BACKBONE:
+        return OrderedDict((k, v) for k, v in state_dict.items()
+                           if not k.startswith('fc.'))
+    raise ValueError(f'Not a checkpoint with a backbone: '
+                     f'{describe_keys(checkpoint)}')

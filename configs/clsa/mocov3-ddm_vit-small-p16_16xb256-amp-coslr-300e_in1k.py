@@ -1,0 +1,80 @@
+# CLSA on MoCo v3, ViT-S/16 (docs/method_ddm.md): mmpretrain's published
+# MoCo v3 ViT-small recipe unchanged (two 224 crops, scale 0.08-1, with
+# asymmetric blur/solarize; frozen patch projection; 3-layer projector and
+# 2-layer predictor of 4096 hidden units; T = 0.2; AdamW lr 2.4e-3, wd 0.1,
+# batch 4096 = 16 x 256, AMP, 40 warm-up + 260 cosine epochs; CosineEMA
+# momentum 0.01 -> 0) plus CLSA's strong view: a 96 crop (6 x 6 patches,
+# the fixed sin-cos position embedding interpolated) with view 2's
+# augmentation and then StrongAugment, pulled by DDM (T2 = 0.2, beta = 1)
+# towards each crop's distribution over the other crop's momentum keys.
+_base_ = 'mmpretrain::mocov3/mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py'  # noqa: E501
+
+default_scope = 'clsa_mm'
+
+strong_pipeline = [
+    dict(
+        type='RandomResizedCrop',
+        scale=96,
+        crop_ratio_range=(0.086, 0.429),
+        backend='pillow'),
+    dict(
+        type='RandomApply',
+        transforms=[
+            dict(
+                type='ColorJitter',
+                brightness=0.4,
+                contrast=0.4,
+                saturation=0.2,
+                hue=0.1)
+        ],
+        prob=0.8),
+    dict(
+        type='RandomGrayscale',
+        prob=0.2,
+        keep_channels=True,
+        channel_weights=(0.114, 0.587, 0.2989)),
+    dict(
+        type='GaussianBlur',
+        magnitude_range=(0.1, 2.0),
+        magnitude_std='inf',
+        prob=0.1),
+    dict(type='Solarize', thr=128, prob=0.2),
+    dict(type='RandomFlip', prob=0.5),
+    dict(type='StrongAugment', n=5, magnitude=10, prob=0.5,
+         preset='released'),
+]
+# inputs become [x_1 (224), x_2 (224), x_s (96)]: only the views the loss
+# uses.
+train_dataloader = dict(
+    # MMEngine passes every key but `type` to the collate function: drop the
+    # `_scope_` that inheriting from an mmpretrain:: config adds.
+    collate_fn=dict(_delete_=True, type='default_collate'),
+    dataset=dict(
+        _scope_='clsa_mm',
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(
+                type='MultiView',
+                num_views=[1, 1, 1],
+                transforms=[
+                    {{_base_.view_pipeline1}},
+                    {{_base_.view_pipeline2}},
+                    strong_pipeline,
+                ]),
+            dict(type='PackInputs'),
+        ]))
+
+model = dict(
+    _scope_='clsa_mm',
+    type='MoCoV3DDM',
+    num_strong_views=1,
+    ddm_temperature=0.2,
+    ddm_weight=1.0)
+
+# clsa_mm's crash-safety hooks (see configs/_base_/default_runtime.py).
+default_hooks = dict(
+    checkpoint=dict(_scope_='clsa_mm', type='AtomicCheckpointHook'),
+    rng_state=dict(_scope_='clsa_mm', type='RNGStateHook'),
+    finite_loss=dict(_scope_='clsa_mm', type='FiniteLossHook'),
+    checkpoint_match=dict(_scope_='clsa_mm', type='CheckpointMatchHook'))
+randomness = dict(seed=0, diff_rank_seed=True)

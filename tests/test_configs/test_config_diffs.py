@@ -1,0 +1,100 @@
+"""The configs that are written as diffs of others mean what they say."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.utils import get_installed_path
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+MIM = osp.join(get_installed_path('mmpretrain'), '.mim/configs/_base_/')
+CONFIGS = sorted(
+    osp.relpath(path, REPO)
+    for path in glob.glob(osp.join(REPO, 'configs/**/*.py'), recursive=True))
+
+
+def load(path):
+    return Config.fromfile(osp.join(REPO, path)).to_dict()
+
+
+@pytest.mark.parametrize('path', CONFIGS)
+def test_every_config_parses(path):
+    assert load(path)
+
+
+def test_multi_crop_base_is_the_single_crop_one_with_five_crops():
+    single = load('configs/_base_/datasets/imagenet_bs32_clsa.py')
+    multi = load('configs/_base_/datasets/imagenet_bs32_clsa-mcrop.py')
+    crops = [dict(size=224, scale=(0.2, 1.0)),
+             dict(size=192, scale=(0.172, 0.86)),
+             dict(size=160, scale=(0.143, 0.715)),
+             dict(size=128, scale=(0.114, 0.571)),
+             dict(size=96, scale=(0.086, 0.429))]
+    views = multi['train_dataloader']['dataset']['pipeline'][1]
+    assert views['weak_views'] == crops and views['strong_views'] == crops
+    single['train_dataloader']['dataset']['pipeline'][1].update(
+        weak_views=crops, strong_views=crops)
+    assert multi == single  # no helper variable is left behind
+
+
+def strip_scope(value):
+    """The config without the ``_scope_`` keys of cross-package bases."""
+    if isinstance(value, dict):
+        return {k: strip_scope(v) for k, v in value.items() if k != '_scope_'}
+    if isinstance(value, (list, tuple)):
+        return type(value)(strip_scope(v) for v in value)
+    return value
+
+
+def test_linear_probe_bases_are_mmpretrains_plus_the_frozen_backbone():
+    data = load('configs/_base_/datasets/imagenet_bs32_linear.py')
+    assert strip_scope(data) == dict(
+        load(MIM + 'datasets/imagenet_bs32_pil_resize.py'),
+        data_root='data/imagenet')
+    model = load('configs/_base_/models/resnet50_linear.py')['model']
+    expected = load(MIM + 'models/resnet50.py')['model']
+    expected['backbone'].update(
+        frozen_stages=4, norm_eval=True,
+        init_cfg=dict(type='Pretrained', checkpoint='<PRETRAIN>',
+                      prefix=None))
+    assert strip_scope(model) == expected
+
+
+def test_quick_demo_configs_shrink_only_sizes_and_schedule():
+    full = load('configs/demo/clsa_r18_demo.py')
+    quick = load('configs/demo/clsa_r18_demo_quick.py')
+    assert quick['demo_data'] == dict(
+        photos=['brick', 'coins', 'china'], train_per_class=8,
+        val_per_class=4, size=32)
+    views = full['train_dataloader']['dataset']['pipeline'][1]
+    views['key_view']['size'] = views['weak_views'][0]['size'] = 32
+    views['strong_views'][0]['size'] = 16
+    full['train_dataloader'].update(
+        batch_size=4, num_workers=0, persistent_workers=False)
+    full['model']['queue_len'] = 8
+    full['max_epochs'] = full['train_cfg']['max_epochs'] = 1
+    full['param_scheduler'][0].update(T_max=1, end=1)
+    full['default_hooks']['checkpoint']['interval'] = 1
+    full['default_hooks']['logger']['interval'] = 1
+    full['demo_data'] = quick['demo_data']
+    assert quick == full
+
+    full = load('configs/demo/r18_linear_demo.py')
+    quick = load('configs/demo/r18_linear_demo_quick.py')
+    full['train_dataloader']['batch_size'] = 8
+    full['train_dataloader']['dataset']['pipeline'][1]['scale'] = 32
+    full['max_epochs'] = 1
+    full['train_cfg'].update(max_epochs=1, val_interval=1)
+    full['param_scheduler'].update(T_max=1, end=1)
+    full['default_hooks']['checkpoint']['interval'] = 1
+    assert quick == full
+
+
+@pytest.mark.parametrize('arch', ['r50-c4', 'r50_fpn'])
+def test_coco_2x_is_the_1x_with_the_longer_schedule(arch):
+    coco = 'configs/benchmarks/mmdetection/coco/mask-rcnn_{}_ms-{}x_coco.py'
+    one = strip_scope(load(coco.format(arch, 1)))
+    two = strip_scope(load(coco.format(arch, 2)))
+    one['train_cfg']['max_epochs'] = 24
+    one['param_scheduler'][1].update(end=24, milestones=[16, 22])
+    assert two == one
