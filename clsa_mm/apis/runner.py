@@ -65,4 +65,8 @@ def destroy_process_group():
     """End the process group, if any: an undestroyed gloo group can abort
     the process at exit."""
     if torch.distributed.is_initialized():
+        # Tear down together: a rank whose peers have already closed their
+        # gloo connections can abort ('terminate called without an active
+        # exception') while it destroys its own group.
+        torch.distributed.barrier()
         torch.distributed.destroy_process_group()
