@@ -63,6 +63,7 @@ def component_cfgs(data_root):
             queue_len=8,
             feat_dim=16),
         ('model', 'DDMHead'): dict(),
+        ('model', 'StrongContrastiveHead'): dict(),
         ('transform', 'CLSAViews'): VIEWS,
         ('transform', 'WeakAugment'): dict(),
         ('transform', 'StrongAugment'): dict(),

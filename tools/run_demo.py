@@ -1,5 +1,7 @@
-"""The CLSA demo (``make demo``): pretrain on the demo data, then compare
-the backbone with a random one (clsa_mm/apis/demo.py).
+"""The CLSA demo (``make demo``): pretrain CLSA and MoCo v2 (the same
+recipe without the strong views and DDM) on the demo data, then compare
+both backbones with each other and with a random one
+(clsa_mm/apis/demo.py).
 
 Prints one line per step with its time (a progress bar on a terminal) and
 the table; the full output of every step goes to
@@ -20,8 +22,8 @@ REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 def parse_args():
     parser = argparse.ArgumentParser(
-        description='Pretrain CLSA on the demo data and compare its backbone '
-        'with a random one (linear probe and k-NN top-1)')
+        description='Pretrain CLSA and MoCo v2 on the demo data and compare '
+        'their backbones with a random one (linear probe and k-NN top-1)')
     parser.add_argument('--seed', type=int, default=0, help='random seed')
     parser.add_argument(
         '--work-dir',

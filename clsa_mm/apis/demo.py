@@ -1,15 +1,18 @@
-"""The CLSA demo: pretrain on the demo data, then evaluate against chance.
+"""The CLSA demo: pretrain CLSA and MoCo v2 on the demo data, then compare
+both with each other and with a random backbone.
 
 Steps (each but the data and the random backbone a tool of the repository,
 run in a subprocess whose whole output goes to ``WORK_DIR/logs/``):
 
 1. make the demo data (:func:`clsa_mm.apis.demo_data.make_demo_data` with
-   the ``demo_data`` settings of the pretraining config),
+   the ``demo_data`` settings of the CLSA pretraining config),
 2. pretrain CLSA with a ResNet-18 (``configs/demo/clsa_r18_demo.py``),
-3. extract its backbone and make a randomly initialised one for comparison,
-4. and 5. linear probe (``configs/demo/r18_linear_demo.py``) and k-NN of
+3. pretrain MoCo v2 with the same recipe minus the strong views and the
+   DDM term (``configs/demo/mocov2_r18_demo.py``, same seed),
+4. extract both backbones and make a randomly initialised one,
+5. to 7. linear probe (``configs/demo/r18_linear_demo.py``) and k-NN of
    each backbone on the demo val split,
-6. draw the training curves and the augmented views.
+8. draw the CLSA training curves and the augmented views.
 
 Running the demo again resumes an interrupted pretraining from its last
 checkpoint (or reuses a finished one) and repeats the evaluation. The quick
@@ -31,6 +34,13 @@ from clsa_mm.registry import MODELS
 from clsa_mm.utils import load_config
 from .demo_data import make_demo_data
 from .quiet_steps import QuietSteps
+
+
+# Pretrained rows of the table: name -> (label, config file stem).
+PRETRAINED = {
+    'clsa': ('CLSA', 'clsa_r18_demo'),
+    'mocov2': ('MoCo v2', 'mocov2_r18_demo'),
+}
 
 
 def format_table(rows):
@@ -59,7 +69,7 @@ class Demo:
         bar (bool, optional): Progress bars (default: on a terminal).
     """
 
-    num_steps = 6
+    num_steps = 8
 
     def __init__(self, root, seed, work_dir, data_root=None, quick=False,
                  stream=None, bar=None):
@@ -67,9 +77,14 @@ class Demo:
         self.seed = seed
         self.work_dir = osp.join(root, work_dir)
         suffix = '_quick' if quick else ''
-        self.pretrain_config = f'configs/demo/clsa_r18_demo{suffix}.py'
-        self.probe_config = f'configs/demo/r18_linear_demo{suffix}.py'
+        self.pretrain_configs = {
+            name: f'configs/demo/{stem}{suffix}.py'
+            for name, (_, stem) in PRETRAINED.items()
+        }
+        # The data settings and the pictures are CLSA's.
+        self.pretrain_config = self.pretrain_configs['clsa']
         self.pretrain_cfg = load_config(osp.join(root, self.pretrain_config))
+        self.probe_config = f'configs/demo/r18_linear_demo{suffix}.py'
         self.probe_cfg = load_config(osp.join(root, self.probe_config))
         self.data_root = (data_root or
                           self.pretrain_cfg.train_dataloader.dataset.data_root)
@@ -112,16 +127,18 @@ class Demo:
         except (FileExistsError, ValueError) as e:
             raise SystemExit(f'step {self.steps.step} failed: {e}') from None
 
-    def pretrain(self):
-        """Train (or resume, or reuse) CLSA; return the last checkpoint."""
-        work_dir = self.path('pretrain')
+    def pretrain(self, name, config):
+        """Train (or resume, or reuse) ``config`` in ``pretrain_<name>/``;
+        return its last checkpoint."""
+        cfg = load_config(osp.join(self.root, config))
+        work_dir = self.path(f'pretrain_{name}')
         last = osp.join(work_dir, 'last_checkpoint')
         resume = ['--resume'] if osp.isfile(last) else []
-        options = self.data_options(self.pretrain_cfg, ['train'])
-        self.tool('pretrain', 'tools/train.py', self.pretrain_config,
+        options = self.data_options(cfg, ['train'])
+        self.tool(f'pretrain_{name}', 'tools/train.py', config,
                   '--work-dir', work_dir, *resume,
                   *self.cfg_options(options),
-                  max_epochs=self.pretrain_cfg.train_cfg.max_epochs)
+                  max_epochs=cfg.train_cfg.max_epochs)
         with open(last) as f:
             return f.read().strip()
 
@@ -145,14 +162,16 @@ class Demo:
                 meta=dict(source='random initialisation', seed=self.seed)),
             out, force=True)
 
-    def backbones(self, checkpoint):
-        """Export the CLSA backbone and make a random one; their paths."""
-        paths = dict(
-            clsa=self.path('backbone_clsa.pth'),
-            random=self.path('backbone_random.pth'))
-        self.tool('extract',
-                  'tools/model_converters/extract_backbone_weights.py',
-                  checkpoint, paths['clsa'], '--force')
+    def backbones(self, checkpoints):
+        """Export the pretrained backbones (``{name: checkpoint}``) and make
+        a random one; their paths by name."""
+        paths = {}
+        for name, checkpoint in checkpoints.items():
+            paths[name] = self.path(f'backbone_{name}.pth')
+            self.tool(f'extract_{name}',
+                      'tools/model_converters/extract_backbone_weights.py',
+                      checkpoint, paths[name], '--force')
+        paths['random'] = self.path('backbone_random.pth')
         self.make_random_backbone(paths['random'])
         return paths
 
@@ -177,7 +196,7 @@ class Demo:
 
     def pictures(self):
         self.tool('plot_logs', 'tools/analysis_tools/plot_logs.py',
-                  self.path('pretrain'), '--out',
+                  self.path('pretrain_clsa'), '--out',
                   self.path('training_curves.png'), '--title',
                   f'CLSA pretraining of the demo, seed {self.seed}')
         options = self.data_options(self.pretrain_cfg, ['train'])
@@ -194,16 +213,20 @@ class Demo:
         self.make_data()
         steps.end()
 
-        steps.begin('CLSA pretraining of a ResNet-18')
-        checkpoint = self.pretrain()
-        steps.end()
+        checkpoints = {}
+        for name, config in self.pretrain_configs.items():
+            label = PRETRAINED[name][0]
+            steps.begin(f'{label} pretraining of a ResNet-18')
+            checkpoints[name] = self.pretrain(name, config)
+            steps.end()
 
-        steps.begin('Backbone of the CLSA checkpoint and a random backbone')
-        backbones = self.backbones(checkpoint)
+        steps.begin('Backbones of the CLSA and MoCo v2 checkpoints and a '
+                    'random backbone')
+        backbones = self.backbones(checkpoints)
         steps.end()
 
         results = {}
-        for name in ('clsa', 'random'):
+        for name in backbones:
             steps.begin(f'Linear probe and k-NN of the {name} backbone')
             results[name] = (self.linear_probe(name, backbones[name]),
                              self.knn(name, backbones[name]))
@@ -212,27 +235,34 @@ class Demo:
         steps.begin('Training curves and augmented views')
         self.pictures()
         steps.end()
-        return self.write_results(checkpoint, results,
+        return self.write_results(checkpoints, results,
                                   time.monotonic() - total)
 
-    def write_results(self, checkpoint, results, seconds):
+    def write_results(self, checkpoints, results, seconds):
         """Write ``results.md`` and ``results.json``; return the summary."""
-        table = format_table([
-            (f'CLSA pretrained (seed {self.seed})', *results['clsa']),
-            ('random initialisation', *results['random']),
-        ])
-        gains = [c - r for c, r in zip(results['clsa'], results['random'])]
-        summary = (f'{table}\n\nTop-1 on the val split of {self.data_root}; '
-                   f'CLSA minus random: {gains[0]:+.1f} points (linear '
-                   f'probe), {gains[1]:+.1f} points (k-NN). Total time '
-                   f'{seconds:.0f} s.')
+        labels = {name: label for name, (label, _) in PRETRAINED.items()}
+        labels['random'] = 'random'
+        table = format_table(
+            [(f'{labels[name]} pretrained (seed {self.seed})', *results[name])
+             for name in PRETRAINED] +
+            [('random initialisation', *results['random'])])
+        lines = []
+        for a, b in (('clsa', 'mocov2'), ('clsa', 'random'),
+                     ('mocov2', 'random')):
+            gains = [x - y for x, y in zip(results[a], results[b])]
+            lines.append(f'- {labels[a]} minus {labels[b]}: '
+                         f'{gains[0]:+.1f} points (linear probe), '
+                         f'{gains[1]:+.1f} points (k-NN)')
+        summary = (f'{table}\n\nTop-1 on the val split of {self.data_root}, '
+                   'same seed and recipe for both pretrainings:\n' +
+                   '\n'.join(lines) + f'\n\nTotal time {seconds:.0f} s.')
         with open(self.path('results.md'), 'w') as f:
             f.write(summary + '\n')
         with open(self.path('results.json'), 'w') as f:
             json.dump(
                 dict(
                     seed=self.seed,
-                    checkpoint=checkpoint,
+                    checkpoints=checkpoints,
                     results={
                         name: dict(linear_top1=lin, knn_top1=knn)
                         for name, (lin, knn) in results.items()

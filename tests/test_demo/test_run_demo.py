@@ -18,29 +18,43 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
     # One line per step with its time, the table and where things are;
     # the runners' logs are in files.
     steps = [line for line in out.splitlines() if line.startswith('[')]
-    assert len(steps) == 6
+    assert len(steps) == 8
     for step, line in enumerate(steps, 1):
-        assert re.fullmatch(rf'\[{step}/6\] .* \.\.\. done in \d+ s', line)
-    assert len(out.splitlines()) <= 20, out
+        assert re.fullmatch(rf'\[{step}/8\] .* \.\.\. done in \d+ s', line)
+    assert len(out.splitlines()) <= 30, out
     assert 'mmengine - INFO' not in out
     assert re.search(r'\| CLSA pretrained \(seed 3\) \| [\d.]+ \| [\d.]+ \|',
                      out)
+    assert re.search(
+        r'\| MoCo v2 pretrained \(seed 3\) \| [\d.]+ \| [\d.]+ \|', out)
     assert re.search(r'\| random initialisation \| [\d.]+ \| [\d.]+ \|', out)
+    for pair in ('CLSA minus MoCo v2', 'CLSA minus random',
+                 'MoCo v2 minus random'):
+        assert re.search(pair + r': [+-][\d.]+ points \(linear probe\), '
+                         r'[+-][\d.]+ points \(k-NN\)', out), pair
     logs = run / 'logs'
     assert f'the output of every step in {logs}/' in out
-    assert 'Epoch(train)' in (logs / '2_pretrain.log').read_text()
-    assert 'Epoch(train)' in (logs / '4_linear_clsa.log').read_text()
-    assert 'k-NN' in (logs / '5_knn_random.log').read_text()
+    assert 'Epoch(train)' in (logs / '2_pretrain_clsa.log').read_text()
+    # MoCo v2 is mmpretrain's MoCo, trained on the key and weak views only.
+    mocov2_log = (logs / '3_pretrain_mocov2.log').read_text()
+    assert 'Epoch(train)' in mocov2_log and "type='MoCo'" in mocov2_log
+    assert 'Epoch(train)' in (logs / '5_linear_clsa.log').read_text()
+    assert 'Epoch(train)' in (logs / '6_linear_mocov2.log').read_text()
+    assert 'k-NN' in (logs / '7_knn_random.log').read_text()
 
     results = json.loads((run / 'results.json').read_text())
     assert results['seed'] == 3
-    assert results['checkpoint'].endswith('pretrain/epoch_1.pth')
-    for name in ('clsa', 'random'):
+    assert results['checkpoints']['clsa'].endswith(
+        'pretrain_clsa/epoch_1.pth')
+    assert results['checkpoints']['mocov2'].endswith(
+        'pretrain_mocov2/epoch_1.pth')
+    for name in ('clsa', 'mocov2', 'random'):
         for metric in ('linear_top1', 'knn_top1'):
             assert 0 <= results['results'][name][metric] <= 100
     # A broken pipeline (one backbone evaluated twice, a probe that reads
     # no features) prints two equal rows; two different backbones do not.
     assert results['results']['clsa'] != results['results']['random']
+    assert results['results']['mocov2'] != results['results']['random']
     assert (run / 'results.md').read_text().startswith('| backbone')
     # The quick data settings of configs/demo/clsa_r18_demo_quick.py.
     manifest = json.loads((run / 'data' / 'demo_data.json').read_text())
@@ -48,13 +62,19 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
     assert manifest['settings']['size'] == 32
 
     # The seed reached pretraining; the exported backbone is CLSA's encoder.
-    ckpt = load_local_checkpoint(results['checkpoint'])
-    assert ckpt['meta']['seed'] == 3
+    for name in ('clsa', 'mocov2'):
+        ckpt = load_local_checkpoint(results['checkpoints'][name])
+        assert ckpt['meta']['seed'] == 3
+        backbone = load_local_checkpoint(str(run / f'backbone_{name}.pth'))
+        assert backbone['state_dict'].keys() == {
+            k[len('backbone.'):]
+            for k in ckpt['state_dict'] if k.startswith('backbone.')
+        }
     clsa = load_local_checkpoint(str(run / 'backbone_clsa.pth'))
-    assert clsa['state_dict'].keys() == {
-        k[len('backbone.'):]
-        for k in ckpt['state_dict'] if k.startswith('backbone.')
-    }
+    mocov2 = load_local_checkpoint(str(run / 'backbone_mocov2.pth'))
+    assert any(not torch.equal(value, mocov2['state_dict'][key])
+               for key, value in clsa['state_dict'].items()
+               if value.is_floating_point())
     random = load_local_checkpoint(str(run / 'backbone_random.pth'))
     assert random['meta']['source'] == 'random initialisation'
     assert random['state_dict'].keys() == clsa['state_dict'].keys()

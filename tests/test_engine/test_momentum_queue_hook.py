@@ -2,17 +2,20 @@
 import glob
 import math
 import os.path as osp
+import re
 import uuid
 from types import SimpleNamespace
 
 import pytest
 import torch
+from mmengine.dataset import InfiniteSampler
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
 from mmpretrain.models.utils import CosineEMA
-from torch.utils.data import DataLoader
+from torch.utils.data import BatchSampler, DataLoader, SequentialSampler
 
 from clsa_mm.engine import MomentumQueueHook
+from clsa_mm.engine.hooks import momentum_queue_hook
 from clsa_mm.engine.hooks.momentum_queue_hook import ema_momentum
 from clsa_mm.registry import HOOKS
 from test_models.clsa_helpers import tiny_clsa
@@ -41,8 +44,10 @@ def test_queue_not_multiple_of_global_batch():
 
 def test_partial_last_batch():
     hook = MomentumQueueHook()
-    with pytest.raises(ValueError, match='10 samples .* batch size 4.*'
-                       'drop_last=True'):
+    with pytest.raises(ValueError, match=re.escape(
+            'Each process draws 10 samples per epoch, not a multiple of its '
+            'batch size 4: the last batch would not fill the queue slots of '
+            'a global batch. Set train_dataloader.drop_last=True.')):
         hook.before_train(fake_runner(tiny_clsa(queue_len=8),
                                       num_samples=10, drop_last=False))
     hook.before_train(fake_runner(tiny_clsa(queue_len=8), num_samples=12,
@@ -50,8 +55,59 @@ def test_partial_last_batch():
 
 
 def test_needs_clsa_model():
-    with pytest.raises(TypeError, match='needs a CLSA model'):
+    with pytest.raises(TypeError, match=re.escape(
+            'MomentumQueueHook needs a CLSA model, got Linear without '
+            '`encoder_k`')):
         MomentumQueueHook().before_train(fake_runner(torch.nn.Linear(2, 2)))
+
+
+def test_infinite_sampler_needs_no_drop_last():
+    """An InfiniteSampler never ends an epoch, so no batch is partial."""
+    runner = fake_runner(tiny_clsa(queue_len=8))
+    data = list(range(10))
+    runner.train_dataloader = DataLoader(
+        data, batch_size=4, sampler=InfiniteSampler(data, shuffle=False,
+                                                    seed=0))
+    MomentumQueueHook().before_train(runner)
+
+
+def test_batch_size_of_a_custom_batch_sampler():
+    data = list(range(12))
+    runner = fake_runner(tiny_clsa(queue_len=8))
+    runner.train_dataloader = DataLoader(data, batch_sampler=BatchSampler(
+        SequentialSampler(data), 6, drop_last=True))
+    assert runner.train_dataloader.batch_size is None
+    with pytest.raises(ValueError, match=re.escape(
+            'The queue length 8 is not a multiple of the global batch size '
+            '6 (6 per process x 1 processes). Set model.queue_len to a '
+            'multiple of 6 or change the batch size.')):
+        MomentumQueueHook().before_train(runner)
+    runner.model = tiny_clsa(queue_len=12)
+    MomentumQueueHook().before_train(runner)
+
+
+def test_queue_check_counts_every_process(monkeypatch):
+    monkeypatch.setattr(momentum_queue_hook, 'get_world_size', lambda: 2)
+    with pytest.raises(ValueError, match=re.escape(
+            'The queue length 4 is smaller than the global batch size 8 (4 '
+            'per process x 2 processes): a step would overwrite its own '
+            'keys. Set model.queue_len to a multiple of 8.')):
+        MomentumQueueHook().before_train(fake_runner(tiny_clsa(queue_len=4)))
+    MomentumQueueHook().before_train(fake_runner(tiny_clsa(queue_len=8)))
+
+
+def test_wrapped_model():
+    """A model wrapper (DataParallel here, DDP in distributed runs): the
+    hook works on the CLSA model inside."""
+    model = tiny_clsa(queue_len=8)
+    runner = fake_runner(torch.nn.DataParallel(model))
+    runner.message_hub.update_info('max_iters', runner.max_iters)
+    hook = MomentumQueueHook(cosine=True)
+    hook.before_train(runner)
+    assert isinstance(model.encoder_k, CosineEMA)
+    model.queue_ptr.fill_(4)
+    hook.after_train_iter(runner, 0)
+    assert runner.message_hub.get_scalar('train/queue_ptr').current() == 4
 
 
 @pytest.mark.parametrize('cosine', [False, True])

@@ -53,6 +53,12 @@ def views(batch=4, sizes=(32, 32, 16), seed=0):
     return [torch.randn(batch, 3, s, s, generator=gen) for s in sizes]
 
 
+def rank_0_of(t):
+    """What a mocked ``all_gather`` returns as rank 0's part: rows as
+    ``t``'s (unit norm where ``t``'s are) but other ones."""
+    return t.roll(1, dims=1)
+
+
 def own_message_hub(name, max_iters=10):
     """A message hub of this test (CosineEMA reads ``max_iters``)."""
     hub = MessageHub.get_instance(name)

@@ -1,11 +1,13 @@
 """BYOL-DDM: mmpretrain's BYOL loss untouched, DDM as docs/method_ddm."""
 import copy
+import re
 
 import pytest
 import torch
 
+from clsa_mm.models.algorithms import byol_ddm
 from simclr_byol_helpers import (byol_spec_losses, byol_step_embeddings,
-                                 own_message_hub, tiny_byol, views)
+                                 own_message_hub, rank_0_of, tiny_byol, views)
 
 
 def test_without_ddm_it_is_mmpretrain_byol():
@@ -91,13 +93,86 @@ def test_view_count_must_fit_the_model():
     assert 'gave 3' in str(e.value)
 
 
-@pytest.mark.parametrize('queue_len, batch, problem', [
-    (4, 4, 'is smaller than the 8'), (6, 2, 'is not a multiple of the 4')])
-def test_queue_must_hold_whole_steps(queue_len, batch, problem):
+def queue_len_error(queue_len, step, batch, world):
+    """The whole error text, as a regex."""
+    return '^' + re.escape(
+        f'model.queue_len={queue_len} is not a multiple of the {step} '
+        f'target projections enqueued per step (2 crops x {batch} per '
+        f'process x {world} processes). Set model.queue_len to 0 or a '
+        f'multiple of {step}, or change the batch size.') + '$'
+
+
+@pytest.mark.parametrize('queue_len, batch, world, step', [
+    (4, 4, 1, 8), (6, 2, 1, 4), (8, 2, 4, 16)])
+def test_queue_must_hold_whole_steps(monkeypatch, queue_len, batch, world,
+                                     step):
+    # 8 columns hold whole steps of 2 x 2 on one process, not on four.
+    monkeypatch.setattr(byol_ddm, 'get_world_size', lambda: world)
     model = tiny_byol(queue_len=queue_len)
     with pytest.raises(ValueError,
-                       match=rf'model\.queue_len={queue_len} {problem}'):
+                       match=queue_len_error(queue_len, step, batch, world)):
         model.loss(views(batch=batch), None)
+
+
+def test_check_queue_len_counts_one_process_by_default():
+    model = tiny_byol(queue_len=8)
+    model.check_queue_len(4)  # 2 crops x 4 x 1 process
+    with pytest.raises(ValueError, match=queue_len_error(8, 16, 4, 2)):
+        model.check_queue_len(4, 2)
+
+
+def test_rank_0s_queue_is_broadcast_at_the_first_step_only(monkeypatch,
+                                                           request):
+    own_message_hub(request.node.nodeid)
+    calls = []
+
+    def fake_broadcast(data, src=0, group=None):
+        calls.append((data, src))
+
+    monkeypatch.setattr(byol_ddm, 'broadcast', fake_broadcast)
+    model = tiny_byol(queue_len=8)
+    for seed in (1, 2):
+        model.loss(views(batch=2, seed=seed), None)
+    assert len(calls) == 1
+    assert calls[0][0] is model.queue and calls[0][1] == 0
+
+
+def test_banks_and_queue_hold_every_ranks_targets(monkeypatch):
+    """Rank 1 of 2 (gather mocked): rank 0's targets come first in both
+    banks and in the queue."""
+    n = 2
+    monkeypatch.setattr(byol_ddm, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(byol_ddm, 'all_gather',
+                        lambda t: [rank_0_of(t), t])
+    model = tiny_byol(num_strong_views=2, queue_len=8 * n,
+                      ddm_temperature=0.3, ddm_weight=0.5).double()
+    reference = copy.deepcopy(model)
+    x = [v.double() for v in views(batch=n, sizes=(32, 28, 16, 20))]
+    losses = model.loss(x, None)
+    preds, targets, strongs = byol_step_embeddings(reference, x[:2], x[2:])
+    targets_all = [torch.cat([rank_0_of(t), t]) for t in targets]
+    loss, loss_ddm = byol_spec_losses(preds, targets_all, reference.queue,
+                                      strongs, rank=1, t2=0.3, beta=0.5)
+    assert abs(losses['loss'].item() - loss.item()) < 1e-5
+    assert abs(losses['loss_ddm'].item() - loss_ddm.item()) < 1e-5
+    torch.testing.assert_close(model.queue[:, :4 * n],
+                               torch.cat(targets_all).t())
+    torch.testing.assert_close(model.queue[:, 4 * n:],
+                               reference.queue[:, 4 * n:])
+    assert int(model.queue_ptr) == 4 * n
+
+
+def test_the_bank_takes_the_projections_dtype():
+    """A queue kept in another precision than the projections (as a float32
+    buffer under mixed precision): here float64 with a float32 model."""
+    model = tiny_byol(queue_len=8)
+    reference = copy.deepcopy(model)
+    model.queue = model.queue.double()
+    x = views(batch=2)
+    losses = model.loss(x, None)
+    assert losses['loss_ddm'].dtype == torch.float32
+    torch.testing.assert_close(losses['loss_ddm'],
+                               reference.loss(x, None)['loss_ddm'])
 
 
 @pytest.mark.parametrize('kwargs, key', [
@@ -112,5 +187,7 @@ def test_bad_settings_name_the_key(kwargs, key):
 
 def test_feat_dim_must_fit_the_neck():
     model = tiny_byol(queue_len=8, feat_dim=16)
-    with pytest.raises(ValueError, match=r'model\.feat_dim'):
+    with pytest.raises(ValueError, match='^' + re.escape(
+            'The projections have 32 dimensions but the DDM queue has 16: '
+            "set model.feat_dim to the neck's out_channels.") + '$'):
         model.loss(views(batch=2), None)

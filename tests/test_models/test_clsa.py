@@ -1,11 +1,13 @@
 """CLSA on one CPU process: views, queue, EMA, errors, AMP, formats."""
 import copy
+import re
 
 import pytest
 import torch
 import torch.nn.functional as F
 
 from clsa_helpers import tiny_clsa, views
+from clsa_mm.models.algorithms import clsa as clsa_module
 from clsa_mm.registry import MODELS
 
 
@@ -176,3 +178,65 @@ def test_bf16_autocast_finite_and_close():
     sum(out.values()).backward()
     assert all(torch.isfinite(p.grad).all()
                for p in model_amp.backbone.parameters())
+
+
+def test_queue_check_counts_every_process(monkeypatch):
+    model = tiny_clsa(queue_len=4)
+    model.check_queue_len(4)  # one process unless told otherwise
+    monkeypatch.setattr(clsa_module, 'get_world_size', lambda: 2)
+    with pytest.raises(ValueError, match=re.escape(
+            'The queue length 4 is smaller than the global batch size 8 (4 '
+            'per process x 2 processes): a step would overwrite its own '
+            'keys. Set model.queue_len to a multiple of 8.')):
+        model.loss(views(batch=4), None)
+
+
+def test_first_step_takes_the_queue_of_rank_0(monkeypatch):
+    """Ranks start with different random queues: the first step (only)
+    broadcasts rank 0's before using it."""
+    model = tiny_clsa(queue_len=8)
+    rank0_queue = F.normalize(torch.randn(128, 8), dim=0)
+    sources = []
+
+    def fake_broadcast(data, src):
+        sources.append(src)
+        data.copy_(rank0_queue)
+
+    monkeypatch.setattr(clsa_module, 'broadcast', fake_broadcast)
+    model.loss(views(), None)
+    assert sources == [0]
+    torch.testing.assert_close(model.queue[:, 4:], rank0_queue[:, 4:])
+    model.loss(views(seed=1), None)
+    assert sources == [0]
+
+
+def test_view_errors_spell_out_the_expected_views():
+    with pytest.raises(ValueError, match=re.escape(
+            'CLSA expects the views [x_k, x_q[0..4], x_s[0..J-1]] with '
+            'num_weak_views=5 weak queries and J >= 1 strong views, i.e. at '
+            'least 7 batches, but got 3. Check model.num_weak_views against '
+            'the data pipeline.')):
+        tiny_clsa(num_weak_views=5).loss(views(), None)
+    with pytest.raises(TypeError, match=re.escape(
+            'CLSA expects the list of views [x_k, x_q[0..0], x_s[0..J-1]] '
+            'with num_weak_views=1 weak queries and J >= 1 strong views, got '
+            'Tensor')):
+        tiny_clsa().loss(torch.zeros(4, 3, 32, 32), None)
+
+
+def test_symmetric_losses_add_and_statistics_average(monkeypatch):
+    model = tiny_clsa(queue_len=8, symmetric=True)
+    groups = []
+    head_loss = model.head.loss
+
+    def spy(*args):
+        groups.append(head_loss(*args))
+        return dict(groups[-1])
+
+    monkeypatch.setattr(model.head, 'loss', spy)
+    losses = model.loss(views(weak_sizes=(32, 24)), None)
+    assert len(groups) == 2 and set(losses) == set(groups[0])
+    for name, value in losses.items():
+        a, b = groups[0][name], groups[1][name]
+        expected = a + b if name.startswith('loss') else (a + b) / 2
+        torch.testing.assert_close(value, expected)

@@ -1,12 +1,15 @@
 """DDMHead against a row-by-row, view-by-view implementation of the loss
 (docs/method.md).
 """
+import re
+
 import pytest
 import torch
 import torch.nn.functional as F
 
 from clsa_helpers import spec_losses
 from clsa_mm.models import DDMHead
+from clsa_mm.models.heads import ddm_head
 
 
 def random_inputs(num_weak, num_strong, n=4, world=2, d=8, k=12, seed=0,
@@ -114,9 +117,60 @@ def test_statistics():
 
 
 def test_keys_must_cover_rank():
-    raw_q, raw_s, keys, queue = random_inputs(1, 1, n=4, world=1)
-    with pytest.raises(ValueError, match='rank 1'):
+    raw_q, raw_s, keys, queue = random_inputs(1, 1, n=4, world=1, d=6)
+    with pytest.raises(ValueError, match=re.escape(
+            '4 gathered keys cannot hold the keys of rank 1 with 4 samples '
+            'per rank')):
         DDMHead().loss(normed(raw_q), normed(raw_s), keys, queue, rank=1)
+    # Enough keys (8 of dimension 2 < 8) for rank 1: no error.
+    raw_q, raw_s, keys, queue = random_inputs(1, 1, n=4, world=2, d=2)
+    DDMHead().loss(normed(raw_q), normed(raw_s), keys, queue, rank=1)
+
+
+def test_bank_takes_the_queue_dtype():
+    """fp64 keys with an fp32 queue and fp32 queries: the bank is fp32."""
+    raw_q, raw_s, keys, queue = random_inputs(2, 2, dtype=torch.float32)
+    head = DDMHead()
+    ref = head.loss(normed(raw_q), normed(raw_s), keys, queue, 1)
+    out = head.loss(normed(raw_q), normed(raw_s), keys.double(), queue, 1)
+    for name in ref:
+        assert out[name].dtype == torch.float32
+        torch.testing.assert_close(out[name], ref[name], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize('t,t2', [(0.2, 0.2), (0.2, 0.5)])
+def test_ddm_targets_reuse_the_contrastive_log_probabilities(monkeypatch, t,
+                                                             t2):
+    """With T == T2 ddm_loss gets the contrastive log-probabilities as its
+    targets (one softmax less); otherwise it computes them at T2."""
+    raw_q, raw_s, keys, queue = random_inputs(2, 1)
+    q = normed(raw_q)
+    seen = []
+    ddm_loss = ddm_head.ddm_loss
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs['anchor_log_probs'])
+        return ddm_loss(*args, **kwargs)
+
+    monkeypatch.setattr(ddm_head, 'ddm_loss', spy)
+    spec_c, spec_d = spec_losses(q, normed(raw_s), keys, queue, 1, t, t2)
+    out = ddm_head.DDMHead(temperature=t, ddm_temperature=t2).loss(
+        q, normed(raw_s), keys, queue, 1)
+    monkeypatch.undo()
+    torch.testing.assert_close(out['loss_ddm'], spec_d.detach())
+    logp = seen[0]
+    if t != t2:
+        assert logp is None
+        return
+    bank = torch.cat([keys.t(), queue], dim=1)
+    expected = (torch.cat(q) @ bank / t).log_softmax(dim=1)
+    assert not logp.requires_grad
+    torch.testing.assert_close(logp, expected.detach())
+
+
+def test_init_cfg_is_kept():
+    init_cfg = dict(type='Constant', val=1., layer='Linear')
+    assert DDMHead(init_cfg=init_cfg).init_cfg == init_cfg
 
 
 def test_bf16_autocast_close_to_fp32():
@@ -138,13 +192,16 @@ def test_bf16_autocast_close_to_fp32():
     assert all(torch.isfinite(x.grad).all() for x in raw_q + raw_s)
 
 
-@pytest.mark.parametrize('kwargs,match', [
-    (dict(loss_weight=-1.), r'model.head.loss_weight \(beta\) must be >= 0'),
-    (dict(ddm_temperature=0.), 'model.head.ddm_temperature must be > 0'),
-    (dict(ddm_temperature=-0.2), 'model.head.ddm_temperature must be > 0'),
-    (dict(temperature=0.), 'model.head.temperature must be > 0'),
+@pytest.mark.parametrize('kwargs,message', [
+    (dict(loss_weight=-1.),
+     'model.head.loss_weight (beta) must be >= 0, got -1.0'),
+    (dict(ddm_temperature=0.),
+     'model.head.ddm_temperature must be > 0, got 0.0'),
+    (dict(ddm_temperature=-0.2),
+     'model.head.ddm_temperature must be > 0, got -0.2'),
+    (dict(temperature=0.), 'model.head.temperature must be > 0, got 0.0'),
 ])
-def test_bad_settings_name_the_key(kwargs, match):
-    with pytest.raises(ValueError, match=match):
+def test_bad_settings_name_the_key(kwargs, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
         DDMHead(**kwargs)
     DDMHead(loss_weight=0.)  # beta = 0: contrastive loss only

@@ -17,6 +17,7 @@ import torch.nn.functional as F
 from mmpretrain.models import MoCoV3
 
 from clsa_mm.models import MoCoV3DDM
+from clsa_mm.models.algorithms import mocov3_ddm
 from clsa_mm.registry import MODELS
 from mocov3_helpers import current_hub, tiny_mocov3, views
 
@@ -203,3 +204,38 @@ def test_view_count_must_fit_the_model():
     with pytest.raises(ValueError, match=r'4 views per sample .*'
                        r'model.num_strong_views=2.* gave 3'):
         model.loss(views(3), None)
+
+
+def test_banks_and_statistics_span_every_rank(monkeypatch):
+    """Rank 1 of 2 (gather mocked; rank 0's keys are this rank's with their
+    dimensions rolled): bank R_c holds rank 0's keys of the other crop, then
+    this rank's, so row n's own key is column N + n. At the first step the
+    momentum encoder equals the online one."""
+    current_hub(MAX_ITERS)
+    monkeypatch.setattr(mocov3_ddm, 'get_rank', lambda: 1)
+    monkeypatch.setattr(mocov3_ddm, 'all_gather',
+                        lambda k: [k.roll(1, dims=1), k])
+    model = tiny_mocov3(num_strong_views=2, ddm_temperature=T2,
+                        ddm_weight=BETA).double()
+    ref = copy.deepcopy(model)
+    x = views(4, sizes=(32, 28, 16, 24), seed=3, dtype=torch.float64)
+    losses = model.loss(x, None)
+    with torch.no_grad():
+        proj = [ref.neck(ref.backbone(v))[0] for v in x]
+        embed = [F.normalize(ref.head.predictor([p])[0], dim=1)
+                 for p in proj]
+        keys = [F.normalize(p, dim=1) for p in proj[:2]]
+    loss_d, pos, neg = 0., [], []
+    for c in range(2):
+        bank = torch.cat([keys[1 - c].roll(1, dims=1), keys[1 - c]])
+        for row in range(N):
+            sim = bank @ embed[c][row]
+            pos.append(sim[N + row])
+            neg.append((sim.sum() - sim[N + row]) / (2 * N - 1))
+            p = (sim / T2).softmax(0)
+            for s in embed[2:]:
+                log_q = (bank @ s[row] / T2).log_softmax(0)
+                loss_d = loss_d - (p * log_q).sum() / N
+    assert abs(losses['loss_ddm'].item() - BETA * loss_d.item()) < TOL
+    assert abs(losses['pos_sim'].item() - sum(pos).item() / 2 / N) < TOL
+    assert abs(losses['neg_sim'].item() - sum(neg).item() / 2 / N) < TOL

@@ -4,8 +4,9 @@ import copy
 import pytest
 import torch
 
-from simclr_byol_helpers import (simclr_spec_losses, simclr_step_embeddings,
-                                 tiny_simclr, views)
+from clsa_mm.models.algorithms import simclr_ddm
+from simclr_byol_helpers import (rank_0_of, simclr_spec_losses,
+                                 simclr_step_embeddings, tiny_simclr, views)
 
 
 def test_without_ddm_it_is_mmpretrain_simclr():
@@ -73,3 +74,37 @@ def test_view_count_must_fit_the_model():
 def test_bad_settings_name_the_key(kwargs, key):
     with pytest.raises(ValueError, match=key):
         tiny_simclr(**kwargs)
+
+
+def test_bank_holds_every_ranks_crops_and_leaves_out_the_own_column(
+        monkeypatch):
+    """Rank 1 of 2 (gather mocked): the bank's columns 2N..4N-1 are this
+    rank's, so row n of crop c leaves out column 2N + 2n + c."""
+    monkeypatch.setattr(simclr_ddm, 'get_rank', lambda: 1)
+    monkeypatch.setattr(simclr_ddm, 'all_gather',
+                        lambda z: [rank_0_of(z), z])
+    model = tiny_simclr(num_strong_views=2, ddm_temperature=0.3,
+                        ddm_weight=0.5).double()
+    reference = copy.deepcopy(model)
+    x = [v.double() for v in views(batch=3, sizes=(32, 32, 16, 20))]
+    losses = model.loss(x, None)
+    z, strongs = simclr_step_embeddings(reference, x[:2], x[2:])
+    _, loss_ddm = simclr_spec_losses(torch.cat([rank_0_of(z), z]), strongs,
+                                     rank=1, t2=0.3, beta=0.5)
+    assert abs(losses['loss_ddm'].item() - loss_ddm.item()) < 1e-5
+
+
+def test_near_zero_embeddings_are_normalised_as_simclr_does():
+    """Rows of norm about 1e-10 (the last BN scaled down) meet SimCLR's
+    ``z / (|z| + 1e-10)`` in the crops' and the strong views' embeddings."""
+    model = tiny_simclr(ddm_temperature=0.3).double()
+    with torch.no_grad():
+        model.neck.bn1.weight.fill_(2e-11)  # |z| ~ sqrt(32) * 2e-11
+    reference = copy.deepcopy(model)
+    x = [v.double() for v in views(batch=3)]
+    losses = model.loss(x, None)
+    z, strongs = simclr_step_embeddings(reference, x[:2], x[2:])
+    assert 1e-11 < z.norm(dim=1).min() and z.norm(dim=1).max() < 0.9
+    loss, loss_ddm = simclr_spec_losses(z, strongs, rank=0, t2=0.3)
+    assert abs(losses['loss'].item() - loss.item()) < 1e-5
+    assert abs(losses['loss_ddm'].item() - loss_ddm.item()) < 1e-5

@@ -23,7 +23,7 @@ def ema_momentum(ema: ExponentialMovingAverage) -> float:
     if not isinstance(ema, CosineEMA):
         return float(ema.momentum)
     averaged = torch.zeros((), dtype=torch.float64)
-    ema.avg_func(averaged, torch.ones((), dtype=torch.float64),
+    ema.avg_func(averaged, torch.ones_like(averaged),
                  max(int(ema.steps) - 1, 0))
     return averaged.item()
 
@@ -76,9 +76,8 @@ class MomentumQueueHook(Hook):
             model.encoder_k.end_momentum = 0.
 
         loader = runner.train_dataloader
-        batch_size = loader.batch_size
-        if batch_size is None:  # a custom batch sampler
-            batch_size = loader.batch_sampler.batch_size
+        # loader.batch_size is None with a custom batch sampler.
+        batch_size = loader.batch_sampler.batch_size
         world_size = get_world_size()
         model.check_queue_len(batch_size, world_size)
         if loader.drop_last or isinstance(loader.sampler, InfiniteSampler):

@@ -105,18 +105,16 @@ class BYOLDDM(BYOL):
         """
         step = 2 * batch_size * world_size
         if self.queue_len % step:
-            problem = ('is smaller than' if self.queue_len < step else
-                       'is not a multiple of')
             raise ValueError(
-                f'model.queue_len={self.queue_len} {problem} the {step} '
-                f'target projections enqueued per step (2 crops x '
+                f'model.queue_len={self.queue_len} is not a multiple of the '
+                f'{step} target projections enqueued per step (2 crops x '
                 f'{batch_size} per process x {world_size} processes). Set '
                 f'model.queue_len to 0 or a multiple of {step}, or change '
                 'the batch size.')
 
     def _strong_embed(self, x: torch.Tensor) -> torch.Tensor:
         proj = self.neck(self.backbone(x))[0]
-        return F.normalize(self.head.predictor([proj])[0], dim=1)
+        return F.normalize(self.head.predictor([proj])[0])
 
     @torch.no_grad()
     def _dequeue_and_enqueue(self, targets: torch.Tensor) -> None:
@@ -147,7 +145,7 @@ class BYOLDDM(BYOL):
         self.check_queue_len(crops[0].shape[0], get_world_size())
         if not self._queue_synced:
             # Ranks seeded differently start with different random queues.
-            broadcast(self.queue, src=0)
+            broadcast(self.queue)  # from rank 0
             self._queue_synced = True
         with recorded_outputs(self.head.predictor) as preds, \
                 recorded_outputs(self.target_net) as targets:
@@ -158,22 +156,19 @@ class BYOLDDM(BYOL):
             raise RuntimeError(
                 f'mmpretrain\'s BYOL.loss called the predictor {len(preds)} '
                 f'and the target network {len(targets)} times, not twice')
-        anchors = [F.normalize(p, dim=1) for p in preds]
-        targets = [
-            torch.cat(all_gather(F.normalize(t, dim=1)), dim=0)
-            for t in targets
-        ]
-        if targets[0].shape[1] != self.queue.shape[0]:
+        anchors = [F.normalize(p) for p in preds]
+        t_1, t_2 = (torch.cat(all_gather(F.normalize(t))) for t in targets)
+        if t_1.shape[1] != self.queue.shape[0]:
             raise ValueError(
-                f'The projections have {targets[0].shape[1]} dimensions but '
+                f'The projections have {t_1.shape[1]} dimensions but '
                 f'the DDM queue has {self.queue.shape[0]}: set '
                 'model.feat_dim to the neck\'s out_channels.')
-        queue = self.queue.detach().to(targets[0].dtype)
-        banks = [torch.cat([targets[1].t(), queue], dim=1),
-                 torch.cat([targets[0].t(), queue], dim=1)]
+        queue = self.queue.detach().to(t_1.dtype)
+        banks = [torch.cat([t_2.t(), queue], dim=1),
+                 torch.cat([t_1.t(), queue], dim=1)]
         strong = [self._strong_embed(x) for x in strongs]
         loss_ddm, stats = ddm_loss(anchors, strong, banks,
                                    self.ddm_temperature)
         losses.update(loss_ddm=self.ddm_weight * loss_ddm, **stats)
-        self._dequeue_and_enqueue(torch.cat(targets))
+        self._dequeue_and_enqueue(torch.cat([t_1, t_2]))
         return losses

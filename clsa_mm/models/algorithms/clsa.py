@@ -158,7 +158,7 @@ class CLSA(BaseSelfSupervisor):
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         x = self.neck(self.backbone(self._to_format(x)))[0]
-        return F.normalize(x, dim=1)
+        return F.normalize(x)  # over dim 1
 
     @torch.no_grad()
     def _keys(self, *ims_k: torch.Tensor) -> List[torch.Tensor]:

@@ -88,7 +88,7 @@ class MoCoV3DDM(MoCoV3):
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         """``normalize(pred(g(f(x))))`` of the online branch."""
         z = self.neck(self.backbone(x))[0]
-        return F.normalize(self.head.predictor([z])[0], dim=1)
+        return F.normalize(self.head.predictor([z])[0])
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -111,21 +111,19 @@ class MoCoV3DDM(MoCoV3):
         if not strongs:
             return losses
         # MoCoV3.loss: keys k_1, k_2, then predictions of x_1 and x_2.
-        anchors = [F.normalize(pred, dim=1) for pred in preds]
+        anchors = [F.normalize(pred) for pred in preds]
         banks = [
-            torch.cat(all_gather(F.normalize(k, dim=1)), dim=0).t()
-            for k in reversed(keys)
+            torch.cat(all_gather(F.normalize(k))).t() for k in reversed(keys)
         ]
         strong = [self._embed(x) for x in strongs]
         loss_ddm, stats = ddm_loss(anchors, strong, banks,
                                    self.ddm_temperature)
         with torch.no_grad():
-            n = anchors[0].shape[0]
-            rows = torch.arange(n, device=anchors[0].device)
             pos, neg = [], []
             for anchor, bank in zip(anchors, banks):
-                sim = (anchor @ bank.to(anchor.dtype)).float()
-                pos.append(sim[rows, rows + get_rank() * n])
+                sim = (anchor @ bank).float()
+                # Row n's own key is column rank·N + n.
+                pos.append(sim.diagonal(get_rank() * len(anchor)))
                 neg.append((sim.sum(dim=1) - pos[-1]) / (sim.shape[1] - 1))
         losses.update(
             loss_ddm=self.ddm_weight * loss_ddm,

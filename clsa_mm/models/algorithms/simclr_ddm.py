@@ -72,9 +72,13 @@ class SimCLRDDM(SimCLR):
         self.ddm_temperature = ddm_temperature
         self.ddm_weight = ddm_weight
 
+    @staticmethod
+    def _normalize(z: torch.Tensor) -> torch.Tensor:
+        """The rows over their L2 norm + 1e-10, as SimCLR's ``loss()``."""
+        return z / (torch.norm(z, dim=1, keepdim=True) + 1e-10)
+
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        z = self.neck(self.backbone(x))[0]
-        return z / (torch.norm(z, p=2, dim=1, keepdim=True) + 1e-10)
+        return self._normalize(self.neck(self.backbone(x))[0])
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -97,17 +101,16 @@ class SimCLRDDM(SimCLR):
         if len(neck_outputs) != 1:
             raise RuntimeError(f'mmpretrain\'s SimCLR.loss called the neck '
                                f'{len(neck_outputs)} times, not once')
-        z = neck_outputs[0]  # 2N × d: x_1[0], x_2[0], x_1[1], ...
-        z = z / (torch.norm(z, p=2, dim=1, keepdim=True) + 1e-10)
-        bank = torch.cat(all_gather(z), dim=0).t()  # d × 2B
+        # 2N × d: x_1[0], x_2[0], x_1[1], ...
+        z = self._normalize(neck_outputs[0])
+        bank = torch.cat(all_gather(z)).t()  # d × 2B
         n = z.shape[0] // 2
-        rows = torch.arange(n, device=z.device)
         anchors, supports = [], []
         for c in range(2):
             anchors.append(z[c::2])
-            support = torch.ones(n, bank.shape[1], dtype=torch.bool,
-                                 device=z.device)
-            support[rows, get_rank() * 2 * n + 2 * rows + c] = False
+            support = z.new_ones(n, bank.shape[1], dtype=torch.bool)
+            # Row n's own column rank·2N + 2n + c is left out.
+            support[:, get_rank() * 2 * n + c::2].diagonal().fill_(False)
             supports.append(support)
         strong = [self._embed(x) for x in strongs]
         loss_ddm, stats = ddm_loss(anchors, strong, bank,

@@ -1,3 +1,4 @@
 from .ddm_head import DDMHead
+from .strong_contrastive_head import StrongContrastiveHead
 
-__all__ = ['DDMHead']
+__all__ = ['DDMHead', 'StrongContrastiveHead']

@@ -97,20 +97,17 @@ class DDMHead(BaseModule):
         loss_contrastive = -logp_q.gather(1, target[:, None]).sum() / n
 
         with torch.no_grad():
-            # The DDM targets reuse the contrastive log-probabilities when
-            # T == T2 (the default): one softmax over (I·N) × (B + K) less.
-            if self.ddm_temperature == self.temperature:
-                logp_target = logp_q.detach()
-            else:
-                logp_target = (_fp32(sim_q.detach()) /
-                               self.ddm_temperature).log_softmax(dim=1)
             sim = _fp32(sim_q.detach())
             pos = sim.gather(1, target[:, None]).squeeze(1)
             neg = (sim.sum(dim=1) - pos) / (num_cols - 1)
 
+        # The DDM targets reuse the contrastive log-probabilities when
+        # T == T2 (the default): one softmax over (I·N) × (B + K) less.
+        # Otherwise ddm_loss computes them.
+        reuse = self.ddm_temperature == self.temperature
         loss_ddm, ddm_stats = ddm_loss(
             queries, strongs, bank, self.ddm_temperature,
-            anchor_log_probs=logp_target)
+            anchor_log_probs=logp_q.detach() if reuse else None)
         return dict(
             loss_contrastive=loss_contrastive,
             loss_ddm=self.loss_weight * loss_ddm,

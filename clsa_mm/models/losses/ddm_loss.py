@@ -12,7 +12,7 @@ def _log_softmax(sim: torch.Tensor, temperature: float,
                  support: Optional[torch.Tensor]) -> torch.Tensor:
     logits = _fp32(sim) / temperature
     if support is not None:
-        logits = logits.masked_fill(~support, float('-inf'))
+        logits = logits.masked_fill(~support, -torch.inf)
     return logits.log_softmax(dim=1)
 
 
@@ -90,7 +90,7 @@ def ddm_loss(anchors: Sequence[torch.Tensor],
         raise ValueError(f'{num_anchors} anchors need as many banks and '
                          f'supports, got {len(banks)} and {len(supports)}')
     strong = torch.cat(strongs)
-    loss = strong.new_zeros((), dtype=_fp32(strong).dtype)
+    loss = 0.
     entropies = []
     for anchor, bank, support in zip(anchors, banks, supports):
         bank = bank.detach()
@@ -98,10 +98,9 @@ def ddm_loss(anchors: Sequence[torch.Tensor],
             logp_a = _log_softmax(anchor.detach() @ bank, temperature, support)
             p = logp_a.exp()
             # 0 · log 0 is 0 outside the support.
-            entropies.append(-(p * logp_a.masked_fill(p == 0, 0)).sum(dim=1))
+            entropies.append(-torch.where(p > 0, p * logp_a, 0).sum(dim=1))
         rows = None if support is None else support.repeat(num_strongs, 1)
         logp_s = _log_softmax(strong @ bank, temperature, rows)
-        logp_s = logp_s.masked_fill(p.repeat(num_strongs, 1) == 0, 0)
         logp_s_sum = logp_s.view(num_strongs, n, -1).sum(dim=0)
-        loss = loss - (p * logp_s_sum).sum() / n
+        loss = loss - torch.where(p > 0, p * logp_s_sum, 0).sum() / n
     return loss, dict(ddm_entropy=torch.cat(entropies).mean())

@@ -58,3 +58,5 @@ test_evaluator = val_evaluator
 
 train_cfg = dict(max_epochs=1)
 default_hooks = dict(logger=dict(interval=1))
+# A fixed seed, so that a test run draws the same proposals every time.
+randomness = dict(seed=0)

@@ -1,0 +1,475 @@
+"""The ablation benchmark: CLSA against its base methods at equal budget.
+
+Every (row, seed) run is one subprocess (:func:`run_one`) that pretrains the
+row's demo config, shrunk by the recipe the same way for every row, then
+extracts frozen features of the demo train and val splits once and scores
+them with a linear probe (logistic regression on standardised features)
+and a k-NN vote. Each run writes ``runs/<row>/seed_<seed>/result.json``;
+a run with that file is skipped, an interrupted pretraining resumes from
+its last checkpoint. :class:`Ablation` runs what is missing, prints one line
+per finished run with an ETA, and writes ``results.json``, ``results.md``
+and ``results.png``. docs/ablation.md describes the rows and the recipe.
+"""
+import copy
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+import time
+from collections import namedtuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .demo_data import make_demo_data
+
+# name: the row's name (``--rows``); config: file stem in configs/demo;
+# method/ddm/strong_as_positive: what the row is; beta: the weight of the
+# strong-view term (None: no such term), set through ``beta_key``, which is
+# also read back from the trained model; cost: step time relative to MoCo v2
+# (measured with tools/benchmarks/bench_step.py), for the ETA.
+Row = namedtuple('Row', 'name config method ddm strong_as_positive beta '
+                 'beta_key cost')
+ROWS = (
+    Row('mocov2', 'mocov2_r18_demo', 'MoCo v2', False, False, None, None,
+        1.0),
+    Row('naive', 'mocov2-strong-queries_r18_demo', 'MoCo v2', False, True,
+        1.0, 'head.loss_weight', 1.08),
+    Row('clsa', 'clsa_r18_demo', 'MoCo v2', True, False, 1.0,
+        'head.loss_weight', 1.08),
+    Row('clsa-beta0.5', 'clsa_r18_demo', 'MoCo v2', True, False, 0.5,
+        'head.loss_weight', 1.08),
+    Row('clsa-beta2', 'clsa_r18_demo', 'MoCo v2', True, False, 2.0,
+        'head.loss_weight', 1.08),
+    Row('mocov3', 'mocov3_r18_demo', 'MoCo v3', False, False, None, None,
+        1.7),
+    Row('mocov3-ddm', 'mocov3-ddm_r18_demo', 'MoCo v3', True, False, 1.0,
+        'ddm_weight', 1.9),
+    Row('simclr', 'simclr_r18_demo', 'SimCLR', False, False, None, None,
+        1.35),
+    Row('simclr-ddm', 'simclr-ddm_r18_demo', 'SimCLR', True, False, 1.0,
+        'ddm_weight', 1.45),
+    Row('byol', 'byol_r18_demo', 'BYOL', False, False, None, None, 1.9),
+    Row('byol-ddm', 'byol-ddm_r18_demo', 'BYOL', True, False, 1.0,
+        'ddm_weight', 2.2),
+)
+ROW_NAMES = tuple(row.name for row in ROWS)
+
+# The shrink of every row. data: demo data settings (demo_data.py);
+# crop_factor: every crop size of the train pipeline is multiplied by it (the
+# views keep their size relative to the images); epochs: pretraining epochs
+# (the cosine schedule follows); batch_size/queue_len: None keeps the
+# config's; log_interval: iterations per log line. Chosen from timing alone
+# (docs/ablation.md).
+RECIPES = dict(
+    full=dict(
+        data=dict(size=32),
+        crop_factor=0.5,
+        epochs=6,
+        batch_size=None,
+        queue_len=None,
+        log_interval=10),
+    quick=dict(
+        data=dict(
+            photos=['brick', 'coins', 'china'],
+            train_per_class=8,
+            val_per_class=4,
+            size=32),
+        crop_factor=0.5,
+        epochs=1,
+        batch_size=4,
+        queue_len=8,
+        log_interval=1),
+)
+PROBE_CONFIG = 'configs/demo/r18_linear_demo.py'
+KNN = dict(k=20, temperature=0.07)
+LINEAR = dict(weight_decay=1e-3, max_iter=300)
+
+
+def scale_crops(pipeline, factor):
+    """Multiply every crop size of a train pipeline by ``factor``, in place.
+
+    Crop sizes are the ``size`` of CLSAViews' view dicts and the integer
+    ``scale`` of ``RandomResizedCrop`` (mmpretrain's output size), found at
+    any depth (``MultiView`` transforms included).
+
+    Returns:
+        int: How many sizes were changed.
+    """
+    changed = 0
+    if isinstance(pipeline, dict):
+        for key, value in pipeline.items():
+            is_crop = (key == 'size' or key == 'scale' and str(
+                pipeline.get('type', '')).endswith('RandomResizedCrop'))
+            if is_crop and isinstance(value, int) and not isinstance(
+                    value, bool):
+                pipeline[key] = max(1, round(value * factor))
+                changed += 1
+            else:
+                changed += scale_crops(value, factor)
+    elif isinstance(pipeline, (list, tuple)):
+        changed += sum(scale_crops(item, factor) for item in pipeline)
+    return changed
+
+
+def get_path(obj, dotted):
+    """``obj.a.b`` for ``dotted='a.b'``."""
+    for part in dotted.split('.'):
+        obj = getattr(obj, part)
+    return obj
+
+
+def row_config(root, row, recipe, seed, data_root, work_dir):
+    """The row's config shrunk by ``recipe`` (a :data:`RECIPES` value)."""
+    from clsa_mm.utils import load_config
+    epochs = recipe['epochs']
+    options = {
+        'randomness.seed': seed,
+        'train_cfg.max_epochs': epochs,
+        'param_scheduler.0.T_max': epochs,
+        'param_scheduler.0.end': epochs,
+        'train_dataloader.dataset.data_root': data_root,
+        'default_hooks.checkpoint.interval': 1,
+        'default_hooks.checkpoint.max_keep_ckpts': 1,
+    }
+    if recipe['batch_size']:
+        options['train_dataloader.batch_size'] = recipe['batch_size']
+    if row.beta is not None:
+        options[f'model.{row.beta_key}'] = row.beta
+    cfg = load_config(
+        osp.join(root, 'configs/demo', row.config + '.py'), options)
+    if recipe['queue_len'] and 'queue_len' in cfg.model:
+        cfg.model.queue_len = recipe['queue_len']
+    if recipe['batch_size'] and recipe['batch_size'] < 8:
+        cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
+    if not scale_crops(cfg.train_dataloader.dataset.pipeline,
+                       recipe['crop_factor']):
+        raise ValueError(f'{row.config}: no crop size found in its train '
+                         'pipeline to scale')
+    cfg.default_hooks.logger.interval = recipe['log_interval']
+    cfg.work_dir = work_dir
+    cfg.launcher = 'none'
+    cfg.resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
+    cfg.load_from = None
+    return cfg
+
+
+def eval_loaders(root, data_root):
+    """Unshuffled train and val loaders of the demo data with the probe
+    config's test pipeline, and its data preprocessor."""
+    from mmengine.runner import Runner
+
+    from clsa_mm.registry import MODELS
+    from clsa_mm.utils import load_config
+    cfg = load_config(osp.join(root, PROBE_CONFIG))
+    loaders = {}
+    for split in ('train', 'val'):
+        loader = copy.deepcopy(cfg[f'{split}_dataloader'])
+        loader.dataset.update(
+            data_root=data_root,
+            metainfo=dict(classes=osp.join(data_root, 'meta/classes.txt')),
+            pipeline=copy.deepcopy(cfg.val_dataloader.dataset.pipeline))
+        loader.update(
+            sampler=dict(type='DefaultSampler', shuffle=False),
+            drop_last=False,
+            num_workers=0,
+            persistent_workers=False)
+        loaders[split] = Runner.build_dataloader(loader)
+    preprocessor = copy.deepcopy(cfg.data_preprocessor)
+    preprocessor.setdefault('type', 'ClsDataPreprocessor')
+    preprocessor.pop('to_onehot', None)
+    return loaders, MODELS.build(preprocessor)
+
+
+def linear_probe(train_feats, train_labels, val_feats, val_labels,
+                 num_classes, weight_decay, max_iter):
+    """Top-1 (%) of a multinomial logistic regression on frozen features.
+
+    The features are standardised with the training mean and std; the
+    classifier starts at zero and is fitted by full-batch L-BFGS with an L2
+    penalty ``weight_decay``, so the result is deterministic.
+    """
+    mean = train_feats.mean(0)
+    std = train_feats.std(0) + 1e-6
+    x_train = (train_feats - mean) / std
+    x_val = (val_feats - mean) / std
+    fc = torch.nn.Linear(x_train.size(1), num_classes)
+    torch.nn.init.zeros_(fc.weight)
+    torch.nn.init.zeros_(fc.bias)
+    optimizer = torch.optim.LBFGS(
+        fc.parameters(), max_iter=max_iter, line_search_fn='strong_wolfe')
+
+    def closure():
+        optimizer.zero_grad()
+        loss = F.cross_entropy(fc(x_train), train_labels)
+        loss = loss + weight_decay * fc.weight.pow(2).sum() / 2
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    with torch.no_grad():
+        correct = fc(x_val).argmax(1) == val_labels
+    return correct.float().mean().item() * 100
+
+
+def evaluate(root, backbone, data_root):
+    """Linear-probe and k-NN top-1 (%) of a frozen ``backbone``."""
+    from mmengine.registry import DefaultScope
+
+    from clsa_mm.evaluation import (extract_features, knn_accuracy,
+                                    knn_classify)
+    with DefaultScope.overwrite_default_scope('clsa_mm'):
+        loaders, preprocessor = eval_loaders(root, data_root)
+    feats = {
+        split: extract_features(backbone, preprocessor, loader)
+        for split, loader in loaders.items()
+    }
+    num_classes = len(loaders['train'].dataset.metainfo['classes'])
+    (train_x, train_y), (val_x, val_y) = feats['train'], feats['val']
+    scores = knn_classify(train_x, train_y, val_x, num_classes, **KNN)
+    return dict(
+        linear_top1=linear_probe(train_x, train_y, val_x, val_y,
+                                 num_classes, **LINEAR),
+        knn_top1=knn_accuracy(scores, val_y)['top1'])
+
+
+def run_one(root, row, seed, recipe, data_root, run_dir, started=None):
+    """Pretrain, extract and evaluate one (row, seed); write its result.
+
+    Args:
+        root (str): Repository root.
+        row (str): A name of :data:`ROWS`.
+        seed (int): Random seed of the pretraining.
+        recipe (dict): A value of :data:`RECIPES`.
+        data_root (str): The demo data.
+        run_dir (str): Folder of this run (``pretrain/``, ``result.json``).
+        started (float, optional): ``time.time()`` at the start of the
+            process, so that the run's time includes its imports.
+    """
+    from clsa_mm.apis.runner import build_runner
+    start = started or time.time()
+    row = ROWS[ROW_NAMES.index(row)]
+    cfg = row_config(root, row, recipe, seed, data_root,
+                     osp.join(run_dir, 'pretrain'))
+    runner = build_runner(cfg)
+    runner.train()
+    model = runner.model
+    beta = None if row.beta_key is None else float(
+        get_path(model, row.beta_key))
+    torch.manual_seed(seed)
+    result = dict(
+        row=row.name,
+        seed=seed,
+        recipe=recipe,
+        beta=beta,
+        **evaluate(root, model.backbone, data_root),
+        seconds=time.time() - start)
+    tmp = osp.join(run_dir, 'result.json.tmp')
+    with open(tmp, 'w') as f:
+        json.dump(result, f, indent=2)
+    os.replace(tmp, osp.join(run_dir, 'result.json'))
+
+
+def summarise(row, results):
+    """One ``results.json`` row from the results of its seeds."""
+
+    def stats(key):
+        values = np.array([r[key] for r in results])
+        std = values.std(ddof=1) if len(values) > 1 else 0.0
+        return round(float(values.mean()), 2), round(float(std), 2)
+
+    betas = {r['beta'] for r in results}
+    if len(betas) != 1:
+        raise ValueError(f'{row.name}: the seeds trained with different '
+                         f'betas {sorted(betas)}')
+    linear_mean, linear_std = stats('linear_top1')
+    knn_mean, knn_std = stats('knn_top1')
+    return dict(
+        name=row.name,
+        method=row.method,
+        ddm=row.ddm,
+        strong_as_positive=row.strong_as_positive,
+        beta=betas.pop(),
+        seeds=[r['seed'] for r in results],
+        linear_top1_mean=linear_mean,
+        linear_top1_std=linear_std,
+        knn_top1_mean=knn_mean,
+        knn_top1_std=knn_std)
+
+
+def format_table(summary):
+    lines = [
+        '| row | method | DDM | strong views as positives | beta | seeds '
+        '| linear probe top-1 | k-NN top-1 |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
+    for s in summary:
+        beta = '–' if s['beta'] is None else f'{s["beta"]:g}'
+        lines.append(
+            f'| {s["name"]} | {s["method"]} | {"yes" if s["ddm"] else "no"} '
+            f'| {"yes" if s["strong_as_positive"] else "no"} | {beta} '
+            f'| {len(s["seeds"])} '
+            f'| {s["linear_top1_mean"]:.1f} ± {s["linear_top1_std"]:.1f} '
+            f'| {s["knn_top1_mean"]:.1f} ± {s["knn_top1_std"]:.1f} |')
+    return '\n'.join(lines)
+
+
+def plot(summary, out):
+    """Bar chart of both metrics per row with std error bars."""
+    import matplotlib
+    matplotlib.use('Agg')
+    import matplotlib.pyplot as plt
+    x = np.arange(len(summary))
+    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(summary) + 2), 4))
+    for offset, key, label in ((-0.2, 'linear_top1', 'linear probe'),
+                               (0.2, 'knn_top1', 'k-NN')):
+        ax.bar(x + offset, [s[f'{key}_mean'] for s in summary], 0.4,
+               yerr=[s[f'{key}_std'] for s in summary], capsize=3,
+               label=label)
+    ax.set_xticks(x, [s['name'] for s in summary], rotation=30, ha='right')
+    ax.set_ylabel('top-1 (%) on the demo val split')
+    ax.set_title('CLSA ablation (mean ± std over seeds)')
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out, dpi=100)
+    plt.close(fig)
+
+
+class Ablation:
+    """Run the missing (row, seed) runs and write the tables.
+
+    Args:
+        root (str): Repository root (configs are read from it).
+        work_dir (str): Output folder (``runs/``, ``data/``, results).
+        rows (Sequence[str]): Names of :data:`ROWS`, in table order.
+        seeds (Sequence[int]): Seeds of every row.
+        quick (bool): The ``quick`` recipe instead of ``full``.
+        command (str): The command line, for ``results.md``.
+        stream (file, optional): Where the progress lines go (stdout).
+    """
+
+    def __init__(self, root, work_dir, rows=ROW_NAMES, seeds=(0, 1, 2),
+                 quick=False, command='', stream=None):
+        unknown = [r for r in rows if r not in ROW_NAMES]
+        if unknown:
+            raise ValueError(f'unknown rows {unknown}; known: '
+                             f'{list(ROW_NAMES)}')
+        self.root = root
+        self.work_dir = osp.join(root, work_dir)
+        self.rows = [ROWS[ROW_NAMES.index(r)] for r in rows]
+        self.seeds = list(seeds)
+        self.recipe = 'quick' if quick else 'full'
+        self.command = command
+        self.stream = stream or sys.stdout
+        self.data_root = osp.join(self.work_dir, 'data')
+
+    def run_dir(self, row, seed):
+        return osp.join(self.work_dir, 'runs', row.name, f'seed_{seed}')
+
+    def done(self, row, seed):
+        return osp.isfile(osp.join(self.run_dir(row, seed), 'result.json'))
+
+    def print(self, text):
+        print(text, file=self.stream, flush=True)
+
+    def launch(self, row, seed):
+        """Run one (row, seed) in a subprocess; its output to ``log.txt``.
+
+        Returns:
+            bool: Whether it succeeded.
+        """
+        run_dir = self.run_dir(row, seed)
+        os.makedirs(run_dir, exist_ok=True)
+        kwargs = dict(root=self.root, row=row.name, seed=seed,
+                      recipe=RECIPES[self.recipe], data_root=self.data_root,
+                      run_dir=run_dir)
+        code = ('import time; started = time.time(); import json, sys; '
+                'from clsa_mm.apis.ablation import run_one; '
+                'run_one(**json.loads(sys.argv[1]), started=started)')
+        # One thread per process (the data loader worker is the other): as
+        # timed for the recipe, and no oversubscription on a busy machine.
+        env = dict(os.environ)
+        env.setdefault('OMP_NUM_THREADS', '1')
+        with open(osp.join(run_dir, 'log.txt'), 'a') as log:
+            proc = subprocess.run(
+                [sys.executable, '-c', code, json.dumps(kwargs)],
+                cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT)
+        return proc.returncode == 0
+
+    def run(self):
+        """Run what is missing; write and return the summary rows."""
+        start = time.monotonic()
+        make_demo_data(self.data_root, **RECIPES[self.recipe]['data'])
+        todo = [(row, seed) for row in self.rows for seed in self.seeds
+                if not self.done(row, seed)]
+        total = len(self.rows) * len(self.seeds)
+        self.print(f'{total - len(todo)} of {total} runs already done; '
+                   f'{len(todo)} to run ({self.recipe} recipe).')
+        units_left = sum(row.cost for row, _ in todo)
+        units_done, failed = 0.0, []
+        for i, (row, seed) in enumerate(todo, 1):
+            ok = self.launch(row, seed)
+            units_left -= row.cost
+            units_done += row.cost
+            elapsed = time.monotonic() - start
+            eta = elapsed / units_done * units_left
+            if ok:
+                with open(osp.join(self.run_dir(row, seed),
+                                   'result.json')) as f:
+                    r = json.load(f)
+                status = (f'linear {r["linear_top1"]:.1f}, k-NN '
+                          f'{r["knn_top1"]:.1f} ({r["seconds"]:.0f} s)')
+            else:
+                failed.append((row, seed))
+                status = ('FAILED, see ' +
+                          osp.join(self.run_dir(row, seed), 'log.txt'))
+            self.print(f'[{i}/{len(todo)}] {row.name} seed {seed}: '
+                       f'{status}; ETA {eta / 60:.1f} min')
+        if failed:
+            raise SystemExit(
+                f'{len(failed)} runs failed: ' +
+                ', '.join(f'{row.name} seed {seed}' for row, seed in failed) +
+                '; run the same command again to retry them')
+        return self.write(time.monotonic() - start)
+
+    def write(self, wall):
+        """``results.json``, ``results.md`` and ``results.png``."""
+        summary, seconds = [], 0.0
+        for row in self.rows:
+            results = []
+            for seed in self.seeds:
+                with open(osp.join(self.run_dir(row, seed),
+                                   'result.json')) as f:
+                    results.append(json.load(f))
+            seconds += sum(r['seconds'] for r in results)
+            summary.append(summarise(row, results))
+        with open(osp.join(self.work_dir, 'results.json'), 'w') as f:
+            json.dump(summary, f, indent=2)
+        plot(summary, osp.join(self.work_dir, 'results.png'))
+        recipe = RECIPES[self.recipe]
+        text = (
+            f'{format_table(summary)}\n\n'
+            f'Top-1 (%) on the val split of the demo data, mean ± std over '
+            f'seeds {self.seeds}.\n\n'
+            f'Command: `{self.command}`\n\n'
+            f'Recipe ({self.recipe}): each row\'s configs/demo config with '
+            f'{recipe["epochs"]} pretraining epochs (cosine schedule over '
+            f'them), crop sizes x{recipe["crop_factor"]}, demo data '
+            f'{recipe["data"]}'
+            + (f', batch {recipe["batch_size"]}'
+               if recipe['batch_size'] else '')
+            + (f', queues of {recipe["queue_len"]}'
+               if recipe['queue_len'] else '')
+            + f'; linear probe: logistic regression on standardised frozen '
+            f'features ({LINEAR}); k-NN {KNN}.\n\n'
+            f'Total time of the runs: {seconds / 60:.1f} min '
+            f'(sum over {len(self.rows) * len(self.seeds)} runs, each from '
+            'its start-up to its result).\n')
+        with open(osp.join(self.work_dir, 'results.md'), 'w') as f:
+            f.write(text)
+        self.print('\n' + text)
+        self.print(f'Wall time of this invocation: {wall / 60:.1f} min. '
+                   f'Results: {self.work_dir}/results.{{json,md,png}}')
+        return summary

@@ -1,0 +1,14 @@
+# MoCo v3 + DDM row of the demo comparison: mocov3_r18_demo.py plus the
+# demo's strong view (32 pixels, scale 0.086-0.429, weak then strong
+# augmentation) and the DDM term (T2 = 0.2, beta = 1) of
+# configs/clsa/mocov3-ddm_r50_8xb512-amp-coslr-100e_in1k.py.
+_base_ = './mocov3_r18_demo.py'
+
+model = dict(
+    type='MoCoV3DDM', num_strong_views=1, ddm_temperature=0.2, ddm_weight=1.0)
+
+pipeline = _base_.train_dataloader.dataset.pipeline.copy()
+pipeline[1] = dict(
+    pipeline[1], strong_views=[dict(size=32, scale=(0.086, 0.429))])
+train_dataloader = dict(dataset=dict(pipeline=pipeline))
+del pipeline  # a helper, not a setting
