@@ -1,17 +1,7 @@
 # BYOL row of the demo comparison (docs/demo.md, "Recipes of the
-# comparison"), by the rule written there for every base method:
-# - data, views, batch 32, epochs, seed, checkpoints: clsa_r18_demo.py's,
-#   with its two 64-pixel weakly augmented crops as the method's two crops
-#   and no strong view;
-# - ResNet-18 with BN (one process); the recipe's projector/predictor with
-#   in_channels 512 and hidden widths / 4, as the demo shrinks MoCo v2's
-#   (2048 -> 512); output widths, momentum and loss unchanged;
-# - the recipe's optimizer with its lr per 256 images, kept at batch 32 as
-#   the demo keeps MoCo v2's 0.03 (4.8 x 256 / 4096 = 0.3), plain
-#   OptimWrapper, the demo's single cosine schedule over max_epochs (the
-#   recipe's 10 warm-up epochs dropped).
-# Recipe: mmpretrain's byol_resnet50_16xb256-coslr-200e_in1k.py.
-_base_ = './clsa_r18_demo.py'
+# comparison"): the shared rule of _base_/lars_two_crops.py with the
+# model of mmpretrain's byol_resnet50_16xb256-coslr-200e_in1k.py.
+_base_ = './_base_/lars_two_crops.py'
 
 model = dict(
     _delete_=True,
@@ -44,23 +34,3 @@ model = dict(
             with_last_bn=False,
             with_avg_pool=False),
         loss=dict(type='CosineSimilarityLoss')))
-
-pipeline = _base_.train_dataloader.dataset.pipeline.copy()
-pipeline[1] = dict(pipeline[1], strong_views=[])
-train_dataloader = dict(dataset=dict(pipeline=pipeline))
-del pipeline  # a helper, not a setting
-
-optim_wrapper = dict(
-    _delete_=True,
-    type='OptimWrapper',
-    optimizer=dict(type='LARS', lr=0.3, weight_decay=1e-6, momentum=0.9),
-    paramwise_cfg=dict(
-        custom_keys={
-            'bn': dict(decay_mult=0, lars_exclude=True),
-            'bias': dict(decay_mult=0, lars_exclude=True),
-            # the BN layer of a ResNet block's downsample branch
-            'downsample.1': dict(decay_mult=0, lars_exclude=True),
-        }))
-
-# MomentumQueueHook is CLSA's; BYOL's CosineEMA anneals its own momentum.
-custom_hooks = []
