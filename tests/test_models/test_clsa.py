@@ -163,7 +163,12 @@ def test_channels_last_same_losses():
 def test_bf16_autocast_finite_and_close():
     model = tiny_clsa()
     model_amp = copy.deepcopy(model)
-    x = views(batch=8)
+    # Views large enough that layer4's stride-2 conv sees at least 2x2
+    # pixels: with a 16-pixel strong view it sees 1x1, and torch 2.14's CPU
+    # bf16 kernel then returns NaN in that conv's weight gradient in about
+    # 1 run in 5 for identical inputs (not our arithmetic: the same inputs
+    # give finite gradients on the other runs).
+    x = views(batch=8, key_size=64, weak_sizes=(64, ), strong_sizes=(32, ))
     ref = model.loss(x, None)
     with torch.autocast('cpu', dtype=torch.bfloat16):
         out = model_amp.loss(x, None)
@@ -171,9 +176,9 @@ def test_bf16_autocast_finite_and_close():
         assert out[name].dtype == torch.float32
         assert torch.isfinite(out[name])
         # Measured |bf16 - fp32| on these inputs (the bf16 encoder
-        # dominates): 4.8e-3 (loss_contrastive, ~2.3), 1.4e-3 (loss_ddm),
-        # <= 3.9e-3 (statistics). 1.5e-2 is a margin of 3x.
-        torch.testing.assert_close(out[name], ref[name], rtol=0, atol=1.5e-2)
+        # dominates): 4.6e-4 (loss_contrastive, ~2.1), 8.0e-4 (loss_ddm),
+        # <= 2.7e-4 (statistics). 3e-3 is a margin of over 3x.
+        torch.testing.assert_close(out[name], ref[name], rtol=0, atol=3e-3)
     assert model_amp.queue.dtype == torch.float32
     sum(out.values()).backward()
     assert all(torch.isfinite(p.grad).all()
