@@ -49,7 +49,8 @@ def test_base_loss_equals_mmpretrain_mocov3(num_strong):
         model.zero_grad()
         expected = ref.loss(x[:2], None)
         losses = model.loss(x, None)
-        assert torch.equal(losses['loss'], expected['loss'])
+        base = 'loss_contrastive' if num_strong else 'loss'
+        assert torch.equal(losses[base], expected['loss'])
         if num_strong:
             assert losses['loss_ddm'].item() == 0.
             assert losses['loss_ddm'].requires_grad
@@ -128,7 +129,8 @@ def reference_step(model, x):
                                    ).sum() / N
     loss_d = BETA * loss_d
     (loss_base + loss_d).backward()
-    return dict(loss=loss_base.detach(), loss_ddm=loss_d.detach(),
+    return dict(loss_contrastive=loss_base.detach(),
+                loss_ddm=loss_d.detach(),
                 grads={k: p.grad for k, p in enc.named_parameters()
                        if p.grad is not None})
 
@@ -145,7 +147,7 @@ def gaps(model, x, ref):
     loss_sum(losses).backward()
     grads = dict(online(model).named_parameters())
     out = {name: (losses[name] - ref[name]).abs().item()
-           for name in ('loss', 'loss_ddm')}
+           for name in ('loss_contrastive', 'loss_ddm')}
     out['grads'] = max(rel_gap(grads[k].grad, g)
                        for k, g in ref['grads'].items())
     return out
@@ -178,10 +180,15 @@ def test_statistics_are_logged_not_summed():
     current_hub(MAX_ITERS)
     model = tiny_mocov3()
     losses = model.loss(views(3), None)
-    assert set(losses) == {'loss', 'loss_ddm', 'pos_sim', 'neg_sim',
-                           'ddm_entropy'}
+    assert set(losses) == {'loss_contrastive', 'loss_ddm', 'pos_sim',
+                           'neg_sim', 'ddm_entropy'}
     total, log_vars = model.parse_losses(losses)
-    torch.testing.assert_close(total, losses['loss'] + losses['loss_ddm'])
+    torch.testing.assert_close(
+        total, losses['loss_contrastive'] + losses['loss_ddm'])
+    # The log shows the total under ``loss`` and each term on its own.
+    torch.testing.assert_close(log_vars['loss'], total.detach())
+    torch.testing.assert_close(log_vars['loss_contrastive'],
+                               losses['loss_contrastive'].detach())
     for name in ('pos_sim', 'neg_sim', 'ddm_entropy'):
         assert not losses[name].requires_grad and name in log_vars
     assert 0 < losses['ddm_entropy'] <= math.log(N) + 1e-6

@@ -81,7 +81,7 @@ def test_two_process_gloo_banks(tmp_path):
         loss, loss_ddm = simclr_spec_losses(z_all, strongs, rank, t=0.1,
                                             t2=0.3, beta=0.5)
         losses = out[rank]['simclr']['losses']
-        assert abs(losses['loss'].item() - loss.item()) < 1e-5
+        assert abs(losses['loss_contrastive'].item() - loss.item()) < 1e-5
         assert abs(losses['loss_ddm'].item() - loss_ddm.item()) < 1e-5
 
     # BYOL: bank of crop c = [targets of crop 1 - c of both ranks; queue].
@@ -97,7 +97,7 @@ def test_two_process_gloo_banks(tmp_path):
         loss, loss_ddm = byol_spec_losses(preds, targets_all, queue0,
                                           strongs, rank, t2=0.3, beta=0.5)
         losses = out[rank]['byol']['losses']
-        assert abs(losses['loss'].item() - loss.item()) < 1e-5
+        assert abs(losses['loss_byol'].item() - loss.item()) < 1e-5
         assert abs(losses['loss_ddm'].item() - loss_ddm.item()) < 1e-5
     # Both ranks enqueue the same 2B targets: crop 1 of all ranks, crop 2.
     b = N * WORLD

@@ -113,9 +113,14 @@ def train(tmp_path, tiny_imagenet, name, vit=False):
                      *shrink(tiny_imagenet, vit=vit)])
     log = proc.stdout + proc.stderr
     assert 'Epoch(train) [1][2/2]' in log
-    for key in ('loss', 'loss_ddm', 'pos_sim', 'neg_sim', 'ddm_entropy'):
+    for key in ('loss', 'loss_contrastive', 'loss_ddm', 'pos_sim',
+                'neg_sim', 'ddm_entropy'):
         values = logged(log, key)
         assert len(values) == 2 and all(map(math.isfinite, values)), key
+    # ``loss`` is the total, not the base term.
+    for total, base, ddm in zip(*(logged(log, key) for key in (
+            'loss', 'loss_contrastive', 'loss_ddm'))):
+        assert abs(total - (base + ddm)) < 2e-4 and ddm > 1e-3
     return work_dir
 
 

@@ -132,9 +132,14 @@ def test_config_trains_and_its_backbone_loads_in_the_probe(
                      '--work-dir', str(work_dir), '--cfg-options', *options])
     log = proc.stdout + proc.stderr
     assert 'Epoch(train) [1][2/2]' in log
-    for name in ('loss', 'loss_ddm', 'ddm_entropy'):
+    base = 'loss_contrastive' if method == 'simclr' else 'loss_byol'
+    for name in ('loss', base, 'loss_ddm', 'ddm_entropy'):
         values = logged(log, name)
         assert len(values) == 2 and all(map(math.isfinite, values)), name
+    # ``loss`` is the total, not the base term.
+    for total, base_loss, ddm in zip(*(logged(log, key) for key in (
+            'loss', base, 'loss_ddm'))):
+        assert abs(total - (base_loss + ddm)) < 2e-4 and ddm > 1e-3
     checkpoint = load_local_checkpoint(str(work_dir / 'epoch_1.pth'))
     state = checkpoint['state_dict']
     if method == 'byol':

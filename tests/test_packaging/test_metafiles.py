@@ -35,15 +35,17 @@ def test_model_index_imports_every_metafile():
         _models())
 
 
-def test_every_clsa_config_is_in_a_metafile():
+@pytest.mark.parametrize('folder', ['clsa', 'demo'])
+def test_every_config_is_in_its_metafile(folder):
     listed = {model['Config'] for _, model in _models()}
     configs = sorted(
         osp.relpath(path, REPO) for path in glob.glob(
-            osp.join(REPO, 'configs', 'clsa', '**', '*.py'), recursive=True))
+            osp.join(REPO, 'configs', folder, '**', '*.py'), recursive=True)
+        if '_base_' not in path)
     assert configs
     missing = [path for path in configs if path not in listed]
     assert not missing, (f'{missing} are in no metafile: add them to '
-                         'configs/clsa/metafile.yml')
+                         f'configs/{folder}/metafile.yml')
 
 
 @pytest.mark.parametrize('metafile,model', _models(),

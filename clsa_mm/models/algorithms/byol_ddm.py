@@ -8,7 +8,7 @@ from mmpretrain.structures import DataSample
 
 from clsa_mm.models.losses import ddm_loss
 from clsa_mm.registry import MODELS, clsa_mm_scope
-from .ddm_utils import check_ddm_settings, recorded_outputs, split_views
+from .ddm_utils import add_ddm_loss, init_ddm, recorded_outputs, split_views
 
 
 @MODELS.register_module()
@@ -19,7 +19,8 @@ class BYOLDDM(BYOL):
     (each N×3×h×w; J = ``num_strong_views``). The two crops go through
     mmpretrain's :class:`BYOL` ``loss()`` unchanged (target network
     updated first, then each crop on its own through the online branch,
-    predictor and target network), which gives ``loss``. Its predictor
+    predictor and target network), which gives the base loss (``loss_byol``;
+    ``loss`` when J = 0). Its predictor
     outputs ``p_1, p_2`` and target projections ``t_1, t_2`` are read as it
     computes them (no gradient) and L2-normalised; the targets are
     gathered from all ranks (row ``r·N + n`` is sample ``n`` of rank
@@ -72,7 +73,6 @@ class BYOLDDM(BYOL):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        check_ddm_settings(ddm_temperature, ddm_weight, num_strong_views)
         if not (isinstance(queue_len, int) and queue_len >= 0):
             raise ValueError(f'model.queue_len must be an int >= 0, got '
                              f'{queue_len!r}')
@@ -84,9 +84,7 @@ class BYOLDDM(BYOL):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.num_strong_views = num_strong_views
-        self.ddm_temperature = ddm_temperature
-        self.ddm_weight = ddm_weight
+        init_ddm(self, num_strong_views, ddm_temperature, ddm_weight)
         self.queue_len = queue_len
         self.register_buffer(
             'queue', F.normalize(torch.randn(feat_dim, queue_len), dim=0))
@@ -135,8 +133,9 @@ class BYOLDDM(BYOL):
             data_samples (list[DataSample]): Passed to BYOL (unused).
 
         Returns:
-            dict[str, Tensor]: BYOL's ``loss``; with strong views also
-            ``loss_ddm`` (β applied) and ``ddm_entropy``.
+            dict[str, Tensor]: BYOL's ``loss``; with strong views it is
+            named ``loss_byol``, beside ``loss_ddm`` (β applied) and
+            ``ddm_entropy``.
         """
         crops, strongs = split_views(inputs, 2, self.num_strong_views,
                                      type(self).__name__)
@@ -169,6 +168,6 @@ class BYOLDDM(BYOL):
         strong = [self._strong_embed(x) for x in strongs]
         loss_ddm, stats = ddm_loss(anchors, strong, banks,
                                    self.ddm_temperature)
-        losses.update(loss_ddm=self.ddm_weight * loss_ddm, **stats)
         self._dequeue_and_enqueue(torch.cat([t_1, t_2]))
-        return losses
+        return add_ddm_loss(losses, 'loss_byol', loss_ddm, self.ddm_weight,
+                            **stats)

@@ -1,19 +1,22 @@
 """Helpers shared by the CLSA variants built on mmpretrain's methods."""
 from contextlib import contextmanager
-from typing import Iterator, List, Sequence, Tuple
+from typing import Dict, Iterator, List, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 
 
-def check_ddm_settings(ddm_temperature: float, ddm_weight: float,
-                       num_strong_views: int) -> None:
-    """Raise a ValueError naming the model key of a bad DDM setting.
+def init_ddm(model: nn.Module, num_strong_views: int,
+             ddm_temperature: float, ddm_weight: float) -> None:
+    """Check a CLSA variant's DDM settings and set them on ``model``.
+
+    Raises a ValueError naming the model key of a bad setting.
 
     Args:
+        model (nn.Module): The variant, after its base ``__init__``.
+        num_strong_views (int): ``model.num_strong_views`` (J), >= 0.
         ddm_temperature (float): ``model.ddm_temperature`` (T2), > 0.
         ddm_weight (float): ``model.ddm_weight`` (β), >= 0.
-        num_strong_views (int): ``model.num_strong_views`` (J), >= 0.
     """
     if not ddm_temperature > 0:
         raise ValueError(f'model.ddm_temperature (T2) must be > 0, got '
@@ -24,6 +27,37 @@ def check_ddm_settings(ddm_temperature: float, ddm_weight: float,
     if not (isinstance(num_strong_views, int) and num_strong_views >= 0):
         raise ValueError(f'model.num_strong_views must be an int >= 0, got '
                          f'{num_strong_views!r}')
+    model.num_strong_views = num_strong_views
+    model.ddm_temperature = ddm_temperature
+    model.ddm_weight = ddm_weight
+
+
+def add_ddm_loss(losses: Dict[str, torch.Tensor], base_name: str,
+                 loss_ddm: torch.Tensor, ddm_weight: float,
+                 **stats: torch.Tensor) -> Dict[str, torch.Tensor]:
+    """The base method's losses with the DDM loss and statistics added.
+
+    The base method's ``loss`` is renamed ``base_name``: MMEngine's
+    ``parse_losses`` logs the total under ``loss``, which would otherwise
+    hide the base term.
+
+    Args:
+        losses (dict[str, Tensor]): What the base method's ``loss()``
+            returned, with its term under ``loss``.
+        base_name (str): The new name of that term, e.g.
+            ``'loss_contrastive'``.
+        loss_ddm (Tensor): L_D, before β.
+        ddm_weight (float): β.
+        **stats (Tensor): Detached statistics to log.
+
+    Returns:
+        dict[str, Tensor]: ``base_name``, ``loss_ddm`` (β applied), the
+        statistics, and any other key of ``losses``.
+    """
+    losses = dict(losses)
+    losses[base_name] = losses.pop('loss')
+    losses.update(loss_ddm=ddm_weight * loss_ddm, **stats)
+    return losses
 
 
 def split_views(inputs: Sequence[torch.Tensor], num_weak: int,

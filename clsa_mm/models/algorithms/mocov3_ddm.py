@@ -8,7 +8,7 @@ from mmpretrain.structures import DataSample
 
 from clsa_mm.registry import MODELS, clsa_mm_scope
 from ..losses import ddm_loss
-from .ddm_utils import check_ddm_settings, recorded_outputs, split_views
+from .ddm_utils import add_ddm_loss, init_ddm, recorded_outputs, split_views
 
 
 @MODELS.register_module()
@@ -17,7 +17,8 @@ class MoCoV3DDM(MoCoV3):
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
     (each N×3×h×w; J = ``num_strong_views``). The two crops go through
-    mmpretrain's :class:`MoCoV3` ``loss()`` unchanged, which gives ``loss``:
+    mmpretrain's :class:`MoCoV3` ``loss()`` unchanged, which gives the base
+    loss (``loss_contrastive``; ``loss`` when J = 0):
     each crop goes through backbone and neck on its own (one BatchNorm
     batch per crop), the momentum encoder (a ``CosineEMA``) is updated once,
     then embeds both crops, and ``MoCoV3Head`` scores the predictor output
@@ -72,7 +73,6 @@ class MoCoV3DDM(MoCoV3):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        check_ddm_settings(ddm_temperature, ddm_weight, num_strong_views)
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -81,9 +81,7 @@ class MoCoV3DDM(MoCoV3):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.num_strong_views = num_strong_views
-        self.ddm_temperature = ddm_temperature
-        self.ddm_weight = ddm_weight
+        init_ddm(self, num_strong_views, ddm_temperature, ddm_weight)
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         """``normalize(pred(g(f(x))))`` of the online branch."""
@@ -99,9 +97,9 @@ class MoCoV3DDM(MoCoV3):
             data_samples (list[DataSample]): Passed to MoCoV3 (unused).
 
         Returns:
-            dict[str, Tensor]: MoCoV3's ``loss``; with strong views also
-            ``loss_ddm`` (β applied), ``pos_sim``, ``neg_sim`` and
-            ``ddm_entropy``.
+            dict[str, Tensor]: MoCoV3's ``loss``; with strong views it is
+            named ``loss_contrastive``, beside ``loss_ddm`` (β applied),
+            ``pos_sim``, ``neg_sim`` and ``ddm_entropy``.
         """
         crops, strongs = split_views(inputs, 2, self.num_strong_views,
                                      type(self).__name__)
@@ -125,9 +123,6 @@ class MoCoV3DDM(MoCoV3):
                 # Row n's own key is column rank·N + n.
                 pos.append(sim.diagonal(get_rank() * len(anchor)))
                 neg.append((sim.sum(dim=1) - pos[-1]) / (sim.shape[1] - 1))
-        losses.update(
-            loss_ddm=self.ddm_weight * loss_ddm,
-            pos_sim=torch.cat(pos).mean(),
-            neg_sim=torch.cat(neg).mean(),
-            **stats)
-        return losses
+        return add_ddm_loss(losses, 'loss_contrastive', loss_ddm,
+                            self.ddm_weight, pos_sim=torch.cat(pos).mean(),
+                            neg_sim=torch.cat(neg).mean(), **stats)

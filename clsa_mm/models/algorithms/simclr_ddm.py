@@ -7,7 +7,7 @@ from mmpretrain.structures import DataSample
 
 from clsa_mm.models.losses import ddm_loss
 from clsa_mm.registry import MODELS, clsa_mm_scope
-from .ddm_utils import check_ddm_settings, recorded_outputs, split_views
+from .ddm_utils import add_ddm_loss, init_ddm, recorded_outputs, split_views
 
 
 @MODELS.register_module()
@@ -18,7 +18,8 @@ class SimCLRDDM(SimCLR):
     (each N×3×h×w; J = ``num_strong_views``). The two crops go through
     mmpretrain's :class:`SimCLR` ``loss()`` unchanged (one BatchNorm batch
     of 2N rows ``x_1[0], x_2[0], x_1[1], ...``; NT-Xent over the 2B
-    gathered embeddings), which gives ``loss``. Its embeddings ``z`` (the
+    gathered embeddings), which gives the base loss (``loss_contrastive``;
+    ``loss`` when J = 0). Its embeddings ``z`` (the
     neck's output, L2-normalised as SimCLR does) are read as it computes
     them and gathered from all ranks (no gradient): column
     ``r·2N + 2n + c`` of the bank ``Z`` is crop ``c`` of sample ``n`` of
@@ -60,7 +61,6 @@ class SimCLRDDM(SimCLR):
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        check_ddm_settings(ddm_temperature, ddm_weight, num_strong_views)
         super().__init__(
             backbone=backbone,
             neck=neck,
@@ -68,9 +68,7 @@ class SimCLRDDM(SimCLR):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        self.num_strong_views = num_strong_views
-        self.ddm_temperature = ddm_temperature
-        self.ddm_weight = ddm_weight
+        init_ddm(self, num_strong_views, ddm_temperature, ddm_weight)
 
     @staticmethod
     def _normalize(z: torch.Tensor) -> torch.Tensor:
@@ -89,8 +87,9 @@ class SimCLRDDM(SimCLR):
             data_samples (list[DataSample]): Passed to SimCLR (unused).
 
         Returns:
-            dict[str, Tensor]: SimCLR's ``loss``; with strong views also
-            ``loss_ddm`` (β applied) and ``ddm_entropy``.
+            dict[str, Tensor]: SimCLR's ``loss``; with strong views it is
+            named ``loss_contrastive``, beside ``loss_ddm`` (β applied) and
+            ``ddm_entropy``.
         """
         crops, strongs = split_views(inputs, 2, self.num_strong_views,
                                      type(self).__name__)
@@ -115,5 +114,5 @@ class SimCLRDDM(SimCLR):
         strong = [self._embed(x) for x in strongs]
         loss_ddm, stats = ddm_loss(anchors, strong, bank,
                                    self.ddm_temperature, supports=supports)
-        losses.update(loss_ddm=self.ddm_weight * loss_ddm, **stats)
-        return losses
+        return add_ddm_loss(losses, 'loss_contrastive', loss_ddm,
+                            self.ddm_weight, **stats)
