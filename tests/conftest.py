@@ -3,27 +3,43 @@ import os.path as osp
 
 import numpy as np
 import pytest
-from mmengine.registry import DefaultScope
+from mmengine.utils import ManagerMixin
 
 # Tests run on CPU with small tensors; keep BLAS/OpenCV from oversubscribing
 # the two CI cores when several processes run at once.
 os.environ.setdefault('OMP_NUM_THREADS', '1')
 
 
+def _managed_classes():
+    """MMEngine's global-instance classes (DefaultScope, MessageHub, MMLogger,
+    Visualizer and their subclasses) imported so far."""
+    found, todo = [], [ManagerMixin]
+    while todo:
+        cls = todo.pop()
+        found.append(cls)
+        todo.extend(cls.__subclasses__())
+    return [cls for cls in found if '_instance_dict' in vars(cls)]
+
+
 @pytest.fixture(autouse=True)
 def isolated_global_state():
-    """Every test starts from, and leaves behind, the same MMEngine default
-    scope, environment variables and working directory, so that no test
+    """Every test starts from, and leaves behind, the same MMEngine global
+    instances, environment variables and working directory, so that no test
     relies on what another one left (a Runner's or ``init_default_scope``'s
     scope, ``MASTER_PORT`` ...), in any order and in any xdist worker.
-    pytest-randomly reseeds ``random``/numpy before each test."""
-    # MMEngine's own DefaultScope.overwrite_default_scope saves and restores
-    # the same table.
-    scopes = DefaultScope._instance_dict.copy()
+    pytest-randomly reseeds ``random``/numpy before each test.
+
+    A Runner names its MessageHub, MMLogger and Visualizer after its config
+    file and the second it started, and reuses those of that name: two
+    tests' runners of ``cfg.py`` started in the same second would share them
+    (the second one logging and dumping its config into the first one's,
+    by then deleted, work_dir)."""
+    saved = {cls: cls._instance_dict.copy() for cls in _managed_classes()}
     environ = dict(os.environ)
     cwd = os.getcwd()
     yield
-    DefaultScope._instance_dict = scopes
+    for cls in _managed_classes():
+        cls._instance_dict = saved.get(cls, type(cls._instance_dict)())
     for key in set(os.environ) - set(environ):
         del os.environ[key]
     os.environ.update(environ)

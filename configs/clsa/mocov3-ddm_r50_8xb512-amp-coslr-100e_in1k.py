@@ -5,42 +5,13 @@
 # plus CLSA's strong view: a 96 crop (scale 0.086-0.429) with view 2's
 # augmentation and then StrongAugment, pulled by DDM (T2 = 0.2, beta = 1)
 # towards each crop's distribution over the other crop's momentum keys.
-_base_ = 'mmpretrain::mocov3/mocov3_resnet50_8xb512-amp-coslr-100e_in1k.py'
+_base_ = [
+    'mmpretrain::mocov3/mocov3_resnet50_8xb512-amp-coslr-100e_in1k.py',
+    '../_base_/datasets/mocov3-ddm_strong_view.py',
+]
 
 default_scope = 'clsa_mm'
 
-strong_pipeline = [
-    dict(
-        type='RandomResizedCrop',
-        scale=96,
-        crop_ratio_range=(0.086, 0.429),
-        backend='pillow'),
-    dict(
-        type='RandomApply',
-        transforms=[
-            dict(
-                type='ColorJitter',
-                brightness=0.4,
-                contrast=0.4,
-                saturation=0.2,
-                hue=0.1)
-        ],
-        prob=0.8),
-    dict(
-        type='RandomGrayscale',
-        prob=0.2,
-        keep_channels=True,
-        channel_weights=(0.114, 0.587, 0.2989)),
-    dict(
-        type='GaussianBlur',
-        magnitude_range=(0.1, 2.0),
-        magnitude_std='inf',
-        prob=0.1),
-    dict(type='Solarize', thr=128, prob=0.2),
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='StrongAugment', n=5, magnitude=10, prob=0.5,
-         preset='released'),
-]
 # inputs become [x_1 (224), x_2 (224), x_s (96)]: only the views the loss
 # uses.
 train_dataloader = dict(
@@ -57,7 +28,7 @@ train_dataloader = dict(
                 transforms=[
                     {{_base_.view_pipeline1}},
                     {{_base_.view_pipeline2}},
-                    strong_pipeline,
+                    {{_base_.strong_pipeline}},
                 ]),
             dict(type='PackInputs'),
         ]))
