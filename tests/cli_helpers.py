@@ -1,6 +1,7 @@
 """Helpers for tests that run the command line tools in subprocesses."""
 import os
 import os.path as osp
+import re
 import socket
 import subprocess
 import sys
@@ -22,6 +23,21 @@ def tool_env(**extra):
     return env
 
 
+def _without_warnings(stderr, limit=4000):
+    """The tail of ``stderr`` without Python's warnings, which would push a
+    crash message (e.g. an abort at exit) out of a failure report."""
+    lines, skip = [], False
+    for line in stderr.splitlines():
+        if re.search(r'\w+Warning: ', line):
+            skip = True  # the warning and its indented source line
+            continue
+        if skip and line.startswith('  '):
+            continue
+        skip = False
+        lines.append(line)
+    return '\n'.join(lines)[-limit:]
+
+
 def run_tool(args, timeout=600, check=True, **env):
     """Run ``args`` (a tools/ script and its arguments) from the repo root."""
     cmd = ['bash'] + args if args[0].endswith('.sh') else [PYTHON] + args
@@ -31,7 +47,7 @@ def run_tool(args, timeout=600, check=True, **env):
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(cmd)} exited {proc.returncode}\n'
                              f'stdout:\n{proc.stdout[-4000:]}\n'
-                             f'stderr:\n{proc.stderr[-4000:]}')
+                             f'stderr:\n{_without_warnings(proc.stderr)}')
     return proc
 
 

@@ -1,3 +1,4 @@
+import gc
 import os
 
 import torch
@@ -65,6 +66,11 @@ def destroy_process_group():
     """End the process group, if any: an undestroyed gloo group can abort
     the process at exit."""
     if torch.distributed.is_initialized():
+        # A finished Runner sits in reference cycles, and its
+        # MMDistributedDataParallel keeps the group alive past
+        # destroy_process_group until the interpreter exits, when the peers
+        # are gone: free it while every rank still runs.
+        gc.collect()
         # Tear down together: a rank whose peers have already closed their
         # gloo connections can abort ('terminate called without an active
         # exception') while it destroys its own group.
