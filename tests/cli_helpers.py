@@ -23,7 +23,7 @@ def tool_env(**extra):
     return env
 
 
-def _without_warnings(stderr, limit=4000):
+def stderr_tail(stderr, limit=4000):
     """The tail of ``stderr`` without Python's warnings, which would push a
     crash message (e.g. an abort at exit) out of a failure report."""
     lines, skip = [], False
@@ -47,7 +47,7 @@ def run_tool(args, timeout=600, check=True, **env):
     if check and proc.returncode != 0:
         raise AssertionError(f'{" ".join(cmd)} exited {proc.returncode}\n'
                              f'stdout:\n{proc.stdout[-4000:]}\n'
-                             f'stderr:\n{_without_warnings(proc.stderr)}')
+                             f'stderr:\n{stderr_tail(proc.stderr)}')
     return proc
 
 

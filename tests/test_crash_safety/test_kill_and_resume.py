@@ -14,7 +14,8 @@ import time
 
 import pytest
 import torch
-from cli_helpers import PYTHON, REPO, free_port, run_tool, tool_env
+from cli_helpers import (PYTHON, REPO, free_port, run_tool, stderr_tail,
+                         tool_env)
 
 from clsa_mm.checkpoint import load_local_checkpoint
 
@@ -158,7 +159,7 @@ def test_sigkill_mid_epoch_resumes_exactly(tmp_path, tiny_imagenet, kind):
 
     # Reference: three epochs without interruption.
     reference = train(config, tmp_path / 'reference')
-    assert reference.returncode == 0, reference.stderr[-4000:]
+    assert reference.returncode == 0, stderr_tail(reference.stderr)
 
     # Killed in the middle of epoch 2.
     work_dir = tmp_path / 'work'
@@ -173,7 +174,7 @@ def test_sigkill_mid_epoch_resumes_exactly(tmp_path, tiny_imagenet, kind):
     dump = tmp_path / 'resumed_state.pth'
     resumed = train(config, work_dir, '--resume',
                     DUMP_RESUMED_STATE=dump)
-    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    assert resumed.returncode == 0, stderr_tail(resumed.stderr)
     assert 'Restored the RNG states of the checkpoint' in resumed.stdout
     assert_resumed_from(saved, dump, ema_prefix)
 
@@ -203,7 +204,7 @@ def test_sigkill_while_writing_checkpoint_keeps_last_complete_one(tmp_path):
     dump = tmp_path / 'resumed_state.pth'
     resumed = train(config, work_dir, '--resume',
                     DUMP_RESUMED_STATE=dump)
-    assert resumed.returncode == 0, resumed.stderr[-4000:]
+    assert resumed.returncode == 0, stderr_tail(resumed.stderr)
     assert_resumed_from(saved, dump)
     assert not part.exists()  # the stale part file was cleaned up
     ckpts = sorted(p.name for p in work_dir.iterdir()
@@ -223,7 +224,7 @@ def test_resume_from_checkpoint_without_rng_states_warns(tmp_path):
     torch.save(ckpt, work_dir / 'epoch_1.pth')
     proc = train(config, work_dir, '--resume', '--cfg-options',
                  'train_cfg.max_epochs=2')
-    assert proc.returncode == 0, proc.stderr[-4000:]
+    assert proc.returncode == 0, stderr_tail(proc.stderr)
     assert 'holds no RNG states' in proc.stdout
     assert os.path.exists(work_dir / 'epoch_2.pth')
 

@@ -9,7 +9,7 @@ import os.path as osp
 import subprocess
 
 import pytest
-from cli_helpers import PYTHON, REPO, tool_env
+from cli_helpers import PYTHON, REPO, stderr_tail, tool_env
 
 from clsa_mm import registry
 
@@ -42,7 +42,7 @@ def test_fresh_interpreter_resolves_mmpretrain_and_clsa_mm_names():
               '        print("MISSING", reg, name)\n')
     proc = subprocess.run([PYTHON, '-c', script], cwd=REPO, env=tool_env(),
                           capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.returncode == 0, stderr_tail(proc.stderr, 3000)
     assert 'MISSING' not in proc.stdout, proc.stdout
 
 
