@@ -4,7 +4,7 @@
 #
 # mmcv 2.1.0 has no wheel for torch 2.14, so it is compiled from source once
 # (ops included) and the wheel is cached in $CLSA_MM_CACHE (default
-# ~/.cache/clsa_mm); later runs reuse it and take well under a minute.
+# ~/.cache/clsa_mm); later runs reuse it (timings: docs/get_started.md).
 #
 # Flavour: where torch sees a GPU (torch.cuda.is_available()) and nvcc is
 # found, mmcv's CUDA ops are built as well ("cuda<nvcc version>", e.g.
@@ -13,11 +13,23 @@
 # says which it built. FORCE_CUDA=1 insists on CUDA (an error without nvcc),
 # FORCE_CUDA=0 builds the CPU flavour on a GPU machine.
 #
+# Order: venv, torch, mmengine, then mmcv (the flavour check imports
+# mmcv.ops, which imports mmengine), then mmpretrain and mmdet (which
+# require mmcv and would otherwise pull its source from PyPI), then clsa_mm.
+#
+# Nothing built is thrown away: the compile writes its wheel into
+# $CLSA_MM_CACHE/wheels/<name>.partial and publishes it under its flavour
+# only once installed and checked; a rerun after a failure or an interrupt
+# that left a complete wheel there publishes that wheel instead of
+# compiling again.
+#
 # Environment: PYTHON (interpreter for the venv, default python3.11),
 # CLSA_MM_VENV (default <repo>/.venv), CLSA_MM_CACHE, MAX_JOBS (compile
 # jobs, default: number of cores), FORCE_CUDA, NVCC (the nvcc to use;
 # default $CUDA_HOME/bin/nvcc, nvcc on PATH, /usr/local/cuda/bin/nvcc),
-# CLSA_MM_TORCH_CUDA=0/1 (stands in for torch.cuda.is_available(); tests).
+# CLSA_MM_TORCH_CUDA=0/1 (stands in for torch.cuda.is_available(); tests),
+# CLSA_MM_MMCV_WHEEL (a prebuilt mmcv wheel taken in place of the compile,
+# with every later step as after a compile; the suite's cold-install test).
 #
 # `install_env.sh --print-flavour` prints the flavour this machine asks for
 # and `--print-installed-flavour` that of the installed mmcv (venv needed).
@@ -35,6 +47,8 @@ step() {
     echo "[install_env $(date +%H:%M:%S)] $STEP"
 }
 trap 'echo "[install_env] FAILED during step: $STEP (see the output above)" >&2' ERR
+SRC=""  # mmcv's source tree while it compiles; removed however the script ends
+trap 'if [[ -n "$SRC" ]]; then rm -rf "$SRC"; fi' EXIT
 
 find_nvcc() {
     local candidate
@@ -88,41 +102,62 @@ PIP=("$PY" -m pip --disable-pip-version-check)
 step "install torch, torchvision and build requirements"
 "${PIP[@]}" install -q -r "$ROOT/requirements/build.txt"
 
+step "install mmengine (mmcv imports it)"
+"${PIP[@]}" install -q addict packaging pyyaml yapf \
+    "$(grep -o '^mmengine[^ #]*' "$ROOT/requirements/mminstall.txt")"
+
 TORCH=$("$PY" -c 'import torch; print(torch.__version__.split("+")[0])')
 PYTAG=$("$PY" -c 'import sys; print(f"cp{sys.version_info[0]}{sys.version_info[1]}")')
 FLAVOUR=$(wanted_flavour)
 WHEEL_NAME="mmcv-$MMCV_VERSION-torch$TORCH-$PYTAG"
 WHEELS="$CACHE/wheels/$WHEEL_NAME-$FLAVOUR"
+PARTIAL="$CACHE/wheels/$WHEEL_NAME.partial"
+
+compile_mmcv() {
+    SRC=$(mktemp -d)
+    # mmcv's setup.py imports pkg_resources, which setuptools>=70 dropped
+    # from build environments; torch asks for >=77 only at run time.
+    "${PIP[@]}" install -q "setuptools<70"
+    "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
+        -d "$SRC" "mmcv==$MMCV_VERSION"
+    tar -xzf "$SRC"/mmcv-$MMCV_VERSION.tar.gz -C "$SRC"
+    # torch 2.14 headers need C++20.
+    sed -i 's/-std=c++17/-std=c++20/g' "$SRC/mmcv-$MMCV_VERSION/setup.py"
+    grep -q -- '-std=c++20' "$SRC/mmcv-$MMCV_VERSION/setup.py"
+    local cuda_env=(FORCE_CUDA=0)
+    if [[ "$FLAVOUR" == cuda* ]]; then
+        local nvcc_path
+        nvcc_path=$(find_nvcc)
+        cuda_env=(FORCE_CUDA=1 "CUDA_HOME=$(dirname "$(dirname "$nvcc_path")")")
+    fi
+    # pip writes the wheel into -w only once it is complete.
+    (cd "$SRC/mmcv-$MMCV_VERSION" &&
+        env "${cuda_env[@]}" MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
+        "${PIP[@]}" wheel --no-deps --no-build-isolation -w "$PARTIAL" .)
+}
 
 if "$PY" -c "import mmcv, sys; from mmcv.ops import nms; sys.exit(mmcv.__version__ != '$MMCV_VERSION')" 2>/dev/null &&
         [[ "$(installed_flavour)" == "$FLAVOUR" ]]; then
     step "mmcv $MMCV_VERSION with the $FLAVOUR flavour already installed"
 else
     if ! ls "$WHEELS"/mmcv-*.whl >/dev/null 2>&1; then
-        step "compile mmcv $MMCV_VERSION, $FLAVOUR flavour (cpu: about 13 min on 2 cores)"
-        SRC=$(mktemp -d)
-        # mmcv's setup.py imports pkg_resources, which setuptools>=70 dropped
-        # from build environments; torch asks for >=77 only at run time.
-        "${PIP[@]}" install -q "setuptools<70"
-        "${PIP[@]}" download -q --no-deps --no-binary :all: --no-build-isolation \
-            -d "$SRC" "mmcv==$MMCV_VERSION"
-        tar -xzf "$SRC"/mmcv-$MMCV_VERSION.tar.gz -C "$SRC"
-        # torch 2.14 headers need C++20.
-        sed -i 's/-std=c++17/-std=c++20/g' "$SRC/mmcv-$MMCV_VERSION/setup.py"
-        grep -q -- '-std=c++20' "$SRC/mmcv-$MMCV_VERSION/setup.py"
-        PARTIAL="$CACHE/wheels/$WHEEL_NAME.partial"
-        rm -rf "$PARTIAL" && mkdir -p "$PARTIAL"
-        CUDA_ENV=(FORCE_CUDA=0)
-        if [[ "$FLAVOUR" == cuda* ]]; then
-            NVCC_PATH=$(find_nvcc)
-            CUDA_ENV=(FORCE_CUDA=1 "CUDA_HOME=$(dirname "$(dirname "$NVCC_PATH")")")
+        mkdir -p "$PARTIAL"
+        if [[ -n "${CLSA_MM_MMCV_WHEEL:-}" ]]; then
+            step "take the prebuilt mmcv wheel $CLSA_MM_MMCV_WHEEL (CLSA_MM_MMCV_WHEEL) in place of the compile"
+            [[ -f "$CLSA_MM_MMCV_WHEEL" ]] || {
+                echo "[install_env] CLSA_MM_MMCV_WHEEL=$CLSA_MM_MMCV_WHEEL is not a file" >&2
+                false
+            }
+            rm -f "$PARTIAL"/mmcv-*.whl
+            cp "$CLSA_MM_MMCV_WHEEL" "$PARTIAL/"
+        elif ls "$PARTIAL"/mmcv-*.whl >/dev/null 2>&1; then
+            step "reuse the complete wheel an earlier run built: $(ls "$PARTIAL"/mmcv-*.whl)"
+        else
+            step "compile mmcv $MMCV_VERSION, $FLAVOUR flavour (cpu: about 11 min on 2 cores)"
+            compile_mmcv
         fi
-        (cd "$SRC/mmcv-$MMCV_VERSION" &&
-            env "${CUDA_ENV[@]}" MMCV_WITH_OPS=1 MAX_JOBS=${MAX_JOBS:-$(nproc)} \
-            "${PIP[@]}" wheel --no-deps --no-build-isolation -w "$PARTIAL" .)
-        rm -rf "$SRC"
         # Name the cache by what was really built (asked of the installed
-        # wheel), and publish it only once the wheel is complete.
+        # wheel), and publish it only once the wheel installs and imports.
         "${PIP[@]}" install -q --no-deps --force-reinstall "$PARTIAL"/mmcv-*.whl
         BUILT=$(installed_flavour)
         step "built mmcv $MMCV_VERSION with the $BUILT flavour"
@@ -136,8 +171,8 @@ else
     "${PIP[@]}" install -q --no-deps --force-reinstall "$WHEELS"/mmcv-*.whl
 fi
 
-step "install mmengine, mmpretrain, mmdet and runtime/test requirements"
-"${PIP[@]}" install -q addict packaging pyyaml yapf \
+step "install mmpretrain, mmdet and runtime/test requirements"
+"${PIP[@]}" install -q \
     -r "$ROOT/requirements/runtime.txt" \
     -r "$ROOT/requirements/mminstall.txt" \
     -r "$ROOT/requirements/tests.txt"
