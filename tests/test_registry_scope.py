@@ -78,6 +78,7 @@ def component_cfgs(data_root):
             ]),
         ('hook', 'AtomicCheckpointHook'): dict(),
         ('hook', 'CheckpointMatchHook'): dict(),
+        ('hook', 'EmptyRunCheckHook'): dict(),
         ('hook', 'FiniteLossHook'): dict(),
         ('hook', 'MomentumQueueHook'): dict(),
         ('hook', 'RNGStateHook'): dict(),

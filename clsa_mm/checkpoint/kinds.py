@@ -63,6 +63,32 @@ def describe_keys(checkpoint, num=4):
     return 'keys ' + ', '.join(map(str, keys[:num])) + more
 
 
+def check_trained(checkpoint, filename):
+    """Refuse a checkpoint whose ``meta`` says it ran 0 training iterations.
+
+    MMEngine records ``meta['iter']`` (and ``meta['epoch']``) in every
+    checkpoint it saves, and exports keep them: a run whose loader yielded
+    no batch still saves "epoch 800" checkpoints of untrained weights. Files
+    without ``meta['iter']`` (exports of other tools, converted authors'
+    weights) pass.
+
+    Args:
+        checkpoint (dict): The loaded file.
+        filename (str): Its name, for the error.
+    """
+    meta = checkpoint.get('meta') if isinstance(checkpoint, dict) else None
+    if not isinstance(meta, dict) or meta.get('iter') is None:
+        return
+    if int(meta['iter']) == 0:
+        epoch = meta.get('epoch')
+        after = f' after {epoch} epoch(s)' if epoch is not None else ''
+        raise ValueError(
+            f'{filename} was saved{after} with 0 training iterations '
+            "(meta['iter'] = 0): its weights never trained. Pretrain with a "
+            'data set of at least one global batch (the training log says '
+            'why no iteration ran) and use that checkpoint.')
+
+
 def load_checkpoint_of_kind(filename, kinds):
     """Load ``filename`` and check that it is one of ``kinds``.
 
@@ -75,11 +101,14 @@ def load_checkpoint_of_kind(filename, kinds):
         tuple[dict, str]: The checkpoint and its kind.
 
     Raises:
-        ValueError: naming the file, what was expected and what was found.
+        ValueError: naming the file, what was expected and what was found,
+            or naming a file that ran no training iteration
+            (:func:`check_trained`).
     """
     checkpoint = load_local_checkpoint(filename, map_location='cpu')
     kind = checkpoint_kind(checkpoint)
     if kind in kinds:
+        check_trained(checkpoint, filename)
         return checkpoint, kind
     expected = ' or '.join(KIND_DESCRIPTIONS[k] for k in kinds)
     found = KIND_DESCRIPTIONS[kind] if kind else describe_keys(checkpoint)

@@ -13,6 +13,9 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # load_from/--resume must fit the model (MMEngine loads non-strictly).
     checkpoint_match=dict(type='CheckpointMatchHook'),
+    # Refuse a run that would train nothing (data smaller than a global
+    # batch, no step, nothing trainable) before the first iteration.
+    empty_run_check=dict(type='EmptyRunCheckHook'),
 )
 
 env_cfg = dict(

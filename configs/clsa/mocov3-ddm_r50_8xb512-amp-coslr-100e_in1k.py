@@ -45,5 +45,6 @@ default_hooks = dict(
     checkpoint=dict(_scope_='clsa_mm', type='AtomicCheckpointHook'),
     rng_state=dict(_scope_='clsa_mm', type='RNGStateHook'),
     finite_loss=dict(_scope_='clsa_mm', type='FiniteLossHook'),
-    checkpoint_match=dict(_scope_='clsa_mm', type='CheckpointMatchHook'))
+    checkpoint_match=dict(_scope_='clsa_mm', type='CheckpointMatchHook'),
+    empty_run_check=dict(_scope_='clsa_mm', type='EmptyRunCheckHook'))
 randomness = dict(seed=0, diff_rank_seed=True)

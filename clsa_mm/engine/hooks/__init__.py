@@ -1,10 +1,11 @@
 from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .checkpoint_match_hook import CheckpointMatchHook
+from .empty_run_check_hook import EmptyRunCheckHook
 from .finite_loss_hook import FiniteLossHook
 from .momentum_queue_hook import MomentumQueueHook
 from .rng_state_hook import RNGStateHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'CheckpointMatchHook', 'FiniteLossHook',
-    'MomentumQueueHook', 'RNGStateHook'
+    'AtomicCheckpointHook', 'CheckpointMatchHook', 'EmptyRunCheckHook',
+    'FiniteLossHook', 'MomentumQueueHook', 'RNGStateHook'
 ]
