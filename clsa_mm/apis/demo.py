@@ -43,6 +43,12 @@ PRETRAINED = {
 }
 
 
+# Printed under the table: how much one run of the demo says.
+ONE_DRAW = ('One seed is one draw: the sign of a difference below can change '
+            'with the machine (its thread count). The evidence is the '
+            "ablation's mean ± std over seeds (docs/ablation.md).")
+
+
 def format_table(rows):
     """A markdown table of ``(backbone, linear top-1, k-NN top-1)`` rows."""
     lines = [
@@ -253,7 +259,8 @@ class Demo:
             lines.append(f'- {labels[a]} minus {labels[b]}: '
                          f'{gains[0]:+.1f} points (linear probe), '
                          f'{gains[1]:+.1f} points (k-NN)')
-        summary = (f'{table}\n\nTop-1 on the val split of {self.data_root}, '
+        summary = (f'{table}\n\n{ONE_DRAW}\n\nTop-1 on the val split of '
+                   f'{self.data_root}, '
                    'same seed and recipe for both pretrainings:\n' +
                    '\n'.join(lines) + f'\n\nTotal time {seconds:.0f} s.')
         with open(self.path('results.md'), 'w') as f:

@@ -3,9 +3,10 @@ import re
 
 import numpy as np
 import torch
-from cli_helpers import run_tool
+from cli_helpers import REPO, run_tool
 from PIL import Image
 
+from clsa_mm.apis.demo import Demo
 from clsa_mm.checkpoint import load_local_checkpoint
 
 
@@ -28,6 +29,11 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
     assert re.search(
         r'\| MoCo v2 pretrained \(seed 3\) \| [\d.]+ \| [\d.]+ \|', out)
     assert re.search(r'\| random initialisation \| [\d.]+ \| [\d.]+ \|', out)
+    # Under the table, what one seed says and where the evidence is.
+    table_end = out.index('| random initialisation |')
+    after = out[table_end:].splitlines()[1:4]
+    assert after[0] == '' and 'One seed is one draw' in after[1], after
+    assert 'thread count' in after[1] and 'ablation' in after[1]
     for pair in ('CLSA minus MoCo v2', 'CLSA minus random',
                  'MoCo v2 minus random'):
         assert re.search(pair + r': [+-][\d.]+ points \(linear probe\), '
@@ -86,6 +92,21 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
         pixels = np.asarray(Image.open(run / png))
         assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]),
                              axis=0)) > 50
+
+
+def test_summary_says_one_seed_is_one_draw_under_the_table(tmp_path):
+    demo = Demo(REPO, 5, str(tmp_path), quick=True)
+    results = dict(clsa=(57.5, 51.1), mocov2=(57.5, 50.8),
+                   random=(44.4, 40.0))
+    summary = demo.write_results({}, results, 1.0).splitlines()
+    last_row = summary.index('| random initialisation | 44.4 | 40.0 |')
+    assert summary[last_row + 1] == ''
+    note = summary[last_row + 2]
+    assert note.startswith('One seed is one draw'), summary
+    assert 'change' in note and 'thread count' in note
+    assert 'mean ± std' in note and 'docs/ablation.md' in note
+    assert (tmp_path / 'results.md').read_text().splitlines()[
+        last_row + 2] == note
 
 
 def test_demo_rejects_a_bad_seed():
