@@ -104,6 +104,7 @@ class BYOLDDM(BYOL, EmbeddingQueue):
                                      type(self).__name__)
         if strongs and not self.queue_started:
             self.start_queue(crops[0].shape[0])
+        # BYOL.loss and LatentPredictHead.loss, written out.
         projs = [self.neck(self.backbone(x))[0] for x in crops]
         with torch.no_grad():
             self.target_net.update_parameters(
@@ -114,6 +115,7 @@ class BYOLDDM(BYOL, EmbeddingQueue):
                      self.head.loss_module(preds[1], targets[0]))
         if not strongs:
             return dict(loss=loss)
+        # DDM over [T_1all; T_2all; Q]; anchor c leaves out T_call.
         targets = [
             torch.cat(all_gather(F.normalize(t, dim=1))) for t in targets
         ]

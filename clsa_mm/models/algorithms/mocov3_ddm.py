@@ -101,6 +101,7 @@ class MoCoV3DDM(MoCoV3):
         """
         crops, strongs = split_views(inputs, self.num_strong_views,
                                      type(self).__name__)
+        # MoCoV3.loss and MoCoV3Head.loss, written out.
         anchors = [self._predict(x) for x in crops]
         with torch.no_grad():
             self.momentum_encoder.update_parameters(
@@ -118,6 +119,7 @@ class MoCoV3DDM(MoCoV3):
                    for sim in sims)
         if not strongs:
             return dict(loss=loss)
+        # DDM over [K_1all; K_2all]; anchor c leaves out K_call.
         b = keys[0].shape[0]
         own_crop = [torch.arange(c * b, (c + 1) * b, device=labels.device)
                     .expand(n, b) for c in range(2)]

@@ -89,6 +89,7 @@ class SimCLRDDM(SimCLR):
         """
         crops, strongs = split_views(inputs, self.num_strong_views,
                                      type(self).__name__)
+        # SimCLR.loss, written out.
         x = torch.stack(crops, 1)
         z = self._embed(x.reshape((x.size(0) * 2, ) + x.shape[2:]))  # 2N×d
         z_all = torch.cat(GatherLayer.apply(z), dim=0)  # 2B×d
@@ -102,6 +103,7 @@ class SimCLRDDM(SimCLR):
         loss = self.head.loss(positive, negative)
         if not strongs:
             return dict(loss=loss)
+        # DDM over Z; row n of crop c leaves out its own column.
         n = z.shape[0] // 2
         own = torch.arange(n, device=z.device) * 2 + get_rank() * 2 * n
         losses = self.ddm_head.ddm(
