@@ -49,17 +49,20 @@ def component_cfgs(data_root):
             backbone=TINY_BACKBONE,
             neck=mlp(64, 16, with_avg_pool=True),
             head=dict(type='MoCoV3Head', predictor=mlp(16, 16),
-                      loss=dict(type='CrossEntropyLoss'))),
+                      loss=dict(type='CrossEntropyLoss')),
+            ddm_head=dict(type='DDMHead')),
         ('model', 'SimCLRDDM'): dict(
             backbone=TINY_BACKBONE,
             neck=mlp(64, 16, with_avg_pool=True),
             head=dict(type='ContrastiveHead',
-                      loss=dict(type='CrossEntropyLoss'))),
+                      loss=dict(type='CrossEntropyLoss')),
+            ddm_head=dict(type='DDMHead')),
         ('model', 'BYOLDDM'): dict(
             backbone=TINY_BACKBONE,
             neck=mlp(64, 16, with_avg_pool=True),
             head=dict(type='LatentPredictHead', predictor=mlp(16, 16),
                       loss=dict(type='CosineSimilarityLoss')),
+            ddm_head=dict(type='DDMHead'),
             queue_len=8,
             feat_dim=16),
         ('model', 'DDMHead'): dict(),
@@ -103,6 +106,7 @@ def check_built(obj):
         else:
             assert type(obj.head.loss_module).__name__ in (
                 'CrossEntropyLoss', 'CosineSimilarityLoss')
+            assert type(obj.ddm_head).__name__ == 'DDMHead'
     elif name == 'UnlabeledImageDataset':
         np.random.seed(0)
         sample = obj[0]

@@ -24,8 +24,7 @@ model = dict(
     # Each step enqueues both crops' targets: a multiple of 2 x 4096.
     queue_len=65536,
     feat_dim=256,
-    ddm_temperature=0.2,
-    ddm_weight=1.0,
+    ddm_head=dict(type='DDMHead', ddm_temperature=0.2, loss_weight=1.0),
     # The views arrive as RGB uint8 tensors.
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',
@@ -67,6 +66,10 @@ optim_wrapper = dict(
             # the BN layer of a ResNet block's downsample branch
             'downsample.1': dict(decay_mult=0, lars_exclude=True),
         }))
+
+# The target network's momentum and the queue pointer in the logs; the queue
+# length checked against the batch before the first iteration.
+custom_hooks = [dict(type='MomentumQueueHook')]
 
 # --auto-scale-lr scales lr by (actual batch) / 4096.
 auto_scale_lr = dict(base_batch_size=4096)

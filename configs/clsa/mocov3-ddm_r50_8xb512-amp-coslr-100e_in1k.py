@@ -37,9 +37,10 @@ model = dict(
     _scope_='clsa_mm',
     type='MoCoV3DDM',
     num_strong_views=1,
-    ddm_temperature=0.2,
-    ddm_weight=1.0)
+    ddm_head=dict(type='DDMHead', ddm_temperature=0.2, loss_weight=1.0))
 
+# The momentum encoder's momentum in the logs (MomentumQueueHook).
+custom_hooks = [dict(_scope_='clsa_mm', type='MomentumQueueHook')]
 # clsa_mm's crash-safety hooks (see configs/_base_/default_runtime.py).
 default_hooks = dict(
     checkpoint=dict(_scope_='clsa_mm', type='AtomicCheckpointHook'),

@@ -8,4 +8,4 @@ _base_ = [
     '../_base_/default_runtime.py',
 ]
 
-model = dict(num_weak_views=5)
+model = dict(num_weak_views=5, num_strong_views=5)

@@ -18,8 +18,7 @@ train_cfg = dict(_scope_='clsa_mm')
 model = dict(
     type='SimCLRDDM',
     num_strong_views=1,
-    ddm_temperature=0.1,
-    ddm_weight=1.0,
+    ddm_head=dict(type='DDMHead', ddm_temperature=0.1, loss_weight=1.0),
     # The views arrive as RGB uint8 tensors.
     data_preprocessor=dict(
         type='SelfSupDataPreprocessor',

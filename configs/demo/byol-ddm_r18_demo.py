@@ -11,8 +11,7 @@ model = dict(
     type='BYOLDDM',
     num_strong_views=1,
     queue_len=256,
-    ddm_temperature=0.2,
-    ddm_weight=1.0)
+    ddm_head=dict(type='DDMHead', ddm_temperature=0.2, loss_weight=1.0))
 
 pipeline = _base_.train_dataloader.dataset.pipeline.copy()
 pipeline[1] = dict(

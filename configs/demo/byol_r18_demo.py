@@ -34,3 +34,4 @@ model = dict(
             with_last_bn=False,
             with_avg_pool=False),
         loss=dict(type='CosineSimilarityLoss')))
+custom_hooks = [dict(type='MomentumQueueHook')]

@@ -12,7 +12,7 @@
 # - MoCo takes the views as [query, key]; CLSAViews yields [key, weak query].
 #   Both views have the same size, scale and augmentation, so the two orders
 #   draw the same distribution.
-# CLSA's MomentumQueueHook needs a CLSA model; MoCo's enqueue asserts
+# MomentumQueueHook logs the key encoder's momentum; MoCo's enqueue asserts
 # queue_len % batch == 0 itself (drop_last=True keeps the batches whole).
 _base_ = './clsa_r18_demo.py'
 
@@ -34,5 +34,3 @@ pipeline = _base_.train_dataloader.dataset.pipeline.copy()
 pipeline[1] = dict(pipeline[1], strong_views=[])
 train_dataloader = dict(dataset=dict(pipeline=pipeline))
 del pipeline  # a helper, not a setting
-
-custom_hooks = []

@@ -5,7 +5,9 @@
 _base_ = './mocov3_r18_demo.py'
 
 model = dict(
-    type='MoCoV3DDM', num_strong_views=1, ddm_temperature=0.2, ddm_weight=1.0)
+    type='MoCoV3DDM',
+    num_strong_views=1,
+    ddm_head=dict(type='DDMHead', ddm_temperature=0.2, loss_weight=1.0))
 
 pipeline = _base_.train_dataloader.dataset.pipeline.copy()
 pipeline[1] = dict(

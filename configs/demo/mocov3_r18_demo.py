@@ -43,3 +43,4 @@ model = dict(
 
 # lr per 256 images of the recipe: 9.6 x 256 / 4096.
 optim_wrapper = dict(optimizer=dict(lr=0.6))
+custom_hooks = [dict(type='MomentumQueueHook')]

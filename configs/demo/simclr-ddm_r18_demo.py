@@ -5,7 +5,9 @@
 _base_ = './simclr_r18_demo.py'
 
 model = dict(
-    type='SimCLRDDM', num_strong_views=1, ddm_temperature=0.1, ddm_weight=1.0)
+    type='SimCLRDDM',
+    num_strong_views=1,
+    ddm_head=dict(type='DDMHead', ddm_temperature=0.1, loss_weight=1.0))
 
 pipeline = _base_.train_dataloader.dataset.pipeline.copy()
 pipeline[1] = dict(

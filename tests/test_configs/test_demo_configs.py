@@ -96,8 +96,7 @@ def test_demo_recipe(name):
 
 def test_mocov2_is_clsa_without_strong_view_and_ddm():
     changed = diff('clsa_r18_demo.py', 'mocov2_r18_demo.py')
-    assert {k.split('.')[0] for k in changed} == {
-        'model', 'custom_hooks', 'train_dataloader'}
+    assert {k.split('.')[0] for k in changed} == {'model', 'train_dataloader'}
     assert all(k.startswith('train_dataloader.dataset.pipeline.1.strong_')
                for k in changed if k.startswith('train_dataloader'))
     moco, clsa = load('mocov2_r18_demo.py').model, load('clsa_r18_demo.py')
@@ -116,9 +115,9 @@ def test_naive_row_swaps_only_the_head():
 
 
 @pytest.mark.parametrize('base,ddm,extra', [
-    ('mocov3', 'MoCoV3DDM', {'model.ddm_temperature': (None, 0.2)}),
-    ('simclr', 'SimCLRDDM', {'model.ddm_temperature': (None, 0.1)}),
-    ('byol', 'BYOLDDM', {'model.ddm_temperature': (None, 0.2),
+    ('mocov3', 'MoCoV3DDM', {'model.ddm_head.ddm_temperature': (None, 0.2)}),
+    ('simclr', 'SimCLRDDM', {'model.ddm_head.ddm_temperature': (None, 0.1)}),
+    ('byol', 'BYOLDDM', {'model.ddm_head.ddm_temperature': (None, 0.2),
                          'model.queue_len': (None, 256)}),
 ])
 def test_ddm_rows_add_only_strong_views_and_ddm(base, ddm, extra):
@@ -127,8 +126,21 @@ def test_ddm_rows_add_only_strong_views_and_ddm(base, ddm, extra):
     assert changed == {
         'model.type': (load(f'{base}_r18_demo.py').model.type, ddm),
         'model.num_strong_views': (None, 1),
-        'model.ddm_weight': (None, 1.0),
+        'model.ddm_head.type': (None, 'DDMHead'),
+        'model.ddm_head.loss_weight': (None, 1.0),
         views: ([], None),
         f'{views}.0.size': (None, 32),
         f'{views}.0.scale': (None, (0.086, 0.429)),
         **extra}
+
+
+@pytest.mark.parametrize('name, hooked', [
+    ('clsa_r18_demo.py', True), ('mocov2_r18_demo.py', True),
+    ('mocov3_r18_demo.py', True), ('mocov3-ddm_r18_demo.py', True),
+    ('byol_r18_demo.py', True), ('byol-ddm_r18_demo.py', True),
+    ('simclr_r18_demo.py', False), ('simclr-ddm_r18_demo.py', False)])
+def test_rows_with_a_momentum_encoder_log_it(name, hooked):
+    """MomentumQueueHook on every row whose model has a key encoder or a
+    queue, and on no other."""
+    hooks = [h.type for h in load(name).get('custom_hooks', [])]
+    assert hooks == (['MomentumQueueHook'] if hooked else [])

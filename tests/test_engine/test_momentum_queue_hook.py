@@ -1,4 +1,6 @@
-"""MomentumQueueHook: momentum schedule, queue checks, logged scalars."""
+"""MomentumQueueHook: the queue started before training, the loader
+check, the logged momentum and queue pointer, for CLSA, MoCo v3 + DDM and
+BYOL + DDM."""
 import glob
 import math
 import os.path as osp
@@ -11,14 +13,16 @@ import torch
 from mmengine.dataset import InfiniteSampler
 from mmengine.logging import MessageHub
 from mmengine.runner import Runner
-from mmpretrain.models.utils import CosineEMA
+from mmengine.model import ExponentialMovingAverage
 from torch.utils.data import BatchSampler, DataLoader, SequentialSampler
 
 from clsa_mm.engine import MomentumQueueHook
-from clsa_mm.engine.hooks import momentum_queue_hook
 from clsa_mm.engine.hooks.momentum_queue_hook import ema_momentum
+from clsa_mm.models.utils import embedding_queue
 from clsa_mm.registry import HOOKS
 from test_models.clsa_helpers import tiny_clsa
+from test_models.mocov3_helpers import tiny_mocov3
+from test_models.simclr_byol_helpers import tiny_byol, tiny_simclr
 
 
 def fake_runner(model, num_samples=8, batch_size=4, drop_last=True):
@@ -35,11 +39,20 @@ def test_registered():
 
 
 def test_queue_not_multiple_of_global_batch():
+    """The model's own check, before the first iteration."""
     hook = MomentumQueueHook()
-    with pytest.raises(ValueError, match=r'queue length 10 is not a '
-                       r'multiple of the global batch size 4'):
+    with pytest.raises(ValueError, match=r'model.queue_len=10 is not a '
+                       r'multiple of the 4 embeddings enqueued per step'):
         hook.before_train(fake_runner(tiny_clsa(queue_len=10)))
-    hook.before_train(fake_runner(tiny_clsa(queue_len=12)))
+    model = tiny_clsa(queue_len=12)
+    hook.before_train(fake_runner(model))
+    assert model.queue_started
+    # BYOL + DDM enqueues both crops: 2 x 4 columns per step.
+    with pytest.raises(ValueError, match=r'model.queue_len=12 is not a '
+                       r'multiple of the 8 embeddings enqueued per step '
+                       r'\(2 views x 4 per process x 1 processes\)'):
+        hook.before_train(fake_runner(tiny_byol(queue_len=12)))
+    hook.before_train(fake_runner(tiny_byol(queue_len=16)))
 
 
 def test_partial_last_batch():
@@ -54,11 +67,13 @@ def test_partial_last_batch():
                                   drop_last=False))
 
 
-def test_needs_clsa_model():
-    with pytest.raises(TypeError, match=re.escape(
-            'MomentumQueueHook needs a CLSA model, got Linear without '
-            '`encoder_k`')):
-        MomentumQueueHook().before_train(fake_runner(torch.nn.Linear(2, 2)))
+def test_needs_a_momentum_encoder_or_a_queue():
+    for model in (torch.nn.Linear(2, 2), tiny_simclr()):
+        with pytest.raises(TypeError, match=re.escape(
+                'MomentumQueueHook needs a model with a momentum encoder (an '
+                'ExponentialMovingAverage) or an EmbeddingQueue, got '
+                f'{type(model).__name__}')):
+            MomentumQueueHook().before_train(fake_runner(model))
 
 
 def test_infinite_sampler_needs_no_drop_last():
@@ -78,77 +93,107 @@ def test_batch_size_of_a_custom_batch_sampler():
         SequentialSampler(data), 6, drop_last=True))
     assert runner.train_dataloader.batch_size is None
     with pytest.raises(ValueError, match=re.escape(
-            'The queue length 8 is not a multiple of the global batch size '
-            '6 (6 per process x 1 processes). Set model.queue_len to a '
-            'multiple of 6 or change the batch size.')):
+            'model.queue_len=8 is not a multiple of the 6 embeddings enqueued '
+            'per step (1 views x 6 per process x 1 processes). Set '
+            'model.queue_len to a multiple of 6, or change the batch size.')):
         MomentumQueueHook().before_train(runner)
     runner.model = tiny_clsa(queue_len=12)
     MomentumQueueHook().before_train(runner)
 
 
 def test_queue_check_counts_every_process(monkeypatch):
-    monkeypatch.setattr(momentum_queue_hook, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(embedding_queue, 'get_world_size', lambda: 2)
     with pytest.raises(ValueError, match=re.escape(
-            'The queue length 4 is smaller than the global batch size 8 (4 '
-            'per process x 2 processes): a step would overwrite its own '
-            'keys. Set model.queue_len to a multiple of 8.')):
+            'model.queue_len=4 is not a multiple of the 8 embeddings enqueued '
+            'per step (1 views x 4 per process x 2 processes)')):
         MomentumQueueHook().before_train(fake_runner(tiny_clsa(queue_len=4)))
     MomentumQueueHook().before_train(fake_runner(tiny_clsa(queue_len=8)))
 
 
+def test_before_train_takes_rank_0s_queue(monkeypatch):
+    """Before the first iteration, so the model's first step does not."""
+    sources = []
+    monkeypatch.setattr(embedding_queue, 'broadcast',
+                        lambda data, src: sources.append((data, src)))
+    model = tiny_clsa(queue_len=8)
+    MomentumQueueHook().before_train(fake_runner(model))
+    assert len(sources) == 1 and sources[0][0] is model.queue
+    model.loss([torch.randn(4, 3, 32, 32), torch.randn(4, 3, 32, 32),
+                torch.randn(4, 3, 16, 16)], None)
+    assert len(sources) == 1
+
+
 def test_wrapped_model():
     """A model wrapper (DataParallel here, DDP in distributed runs): the
-    hook works on the CLSA model inside."""
+    hook works on the model inside."""
     model = tiny_clsa(queue_len=8)
     runner = fake_runner(torch.nn.DataParallel(model))
-    runner.message_hub.update_info('max_iters', runner.max_iters)
-    hook = MomentumQueueHook(cosine=True)
+    hook = MomentumQueueHook()
     hook.before_train(runner)
-    assert isinstance(model.encoder_k, CosineEMA)
+    assert model.queue_started
     model.queue_ptr.fill_(4)
     hook.after_train_iter(runner, 0)
     assert runner.message_hub.get_scalar('train/queue_ptr').current() == 4
 
 
-@pytest.mark.parametrize('cosine', [False, True])
-def test_momentum_schedule(cosine):
-    """The momentum of update t (0-based) of 10 is 0.004 or, annealed,
-    0.004 · (cos(π t / 10) + 1) / 2; logged as train/ema_momentum."""
+def test_constant_momentum_is_the_emas_attribute():
     model = tiny_clsa(queue_len=8, momentum=0.004)
     runner = fake_runner(model)
-    runner.message_hub.update_info('max_iters', runner.max_iters)
-    hook = MomentumQueueHook(cosine=cosine)
+    hook = MomentumQueueHook()
     hook.before_train(runner)
-    assert isinstance(model.encoder_k, CosineEMA) == cosine
-    online = torch.nn.Sequential(model.backbone, model.neck)
-    param = next(model.encoder_k.parameters())
-    for it, cosine_value in [(0, 0.004), (1, 0.004 * (math.cos(math.pi / 10)
-                                                      + 1) / 2)]:
-        runner.iter = it
-        before = param.detach().clone()
-        source = next(online.parameters()).detach().clone()
-        with torch.no_grad():
-            next(online.parameters()).add_(1.0)
-            source += 1.0
-        model.encoder_k.update_parameters(online)
+    for it in range(2):
+        model.encoder_k.update_parameters(
+            torch.nn.Sequential(model.backbone, model.neck))
         hook.after_train_iter(runner, it)
-        expected = cosine_value if cosine else 0.004
+        logged = runner.message_hub.get_scalar('train/ema_momentum')
+        assert logged.current() == 0.004
+    model.encoder_k.momentum = 0.5
+    hook.after_train_iter(runner, 2)
+    assert runner.message_hub.get_scalar(
+        'train/ema_momentum').current() == 0.5
+
+
+@pytest.mark.parametrize('build', ['mocov3', 'byol'])
+def test_cosine_momentum_of_mocov3_and_byol(build):
+    """mmpretrain's CosineEMA: update t (0-based) of 10 has momentum
+    0.01 · (cos(π t / 10) + 1) / 2; the hook logs it and the EMA applies
+    it."""
+    model = dict(mocov3=tiny_mocov3, byol=tiny_byol)[build](
+        **dict(mocov3=dict(momentum=0.01),
+               byol=dict(base_momentum=0.01, queue_len=8))[build])
+    ema = model.momentum_encoder if build == 'mocov3' else model.target_net
+    runner = fake_runner(model)
+    runner.message_hub.update_info('max_iters', 10)
+    hook = MomentumQueueHook()
+    hook.before_train(runner)
+    online = torch.nn.Sequential(model.backbone, model.neck)
+    param, source = next(ema.parameters()), next(online.parameters())
+    for it in range(3):
+        before = param.detach().clone()
+        with torch.no_grad():
+            source.add_(1.0)
+        ema.update_parameters(online)
+        hook.after_train_iter(runner, it)
+        expected = 0.01 * (math.cos(math.pi * it / 10) + 1) / 2
         logged = runner.message_hub.get_scalar('train/ema_momentum')
         assert math.isclose(logged.current(), expected, abs_tol=1e-12)
         if it > 0:  # the first update copies
             torch.testing.assert_close(
                 param, (1 - expected) * before + expected * source)
+    has_queue = build == 'byol'
+    assert ('train/queue_ptr' in runner.message_hub.log_scalars) == has_queue
 
 
 def test_cosine_schedule_end():
-    model = tiny_clsa(queue_len=8, momentum=0.004)
-    runner = fake_runner(model)
-    runner.message_hub.update_info('max_iters', 10)
-    MomentumQueueHook(cosine=True).before_train(runner)
-    model.encoder_k.steps.fill_(6)  # the last update was number 5
-    assert math.isclose(ema_momentum(model.encoder_k), 0.002, abs_tol=1e-12)
-    model.encoder_k.steps.fill_(11)
-    assert math.isclose(ema_momentum(model.encoder_k), 0.0, abs_tol=1e-12)
+    model = tiny_mocov3(momentum=0.004)
+    hub = fake_runner(model).message_hub
+    hub.update_info('max_iters', 10)
+    model.momentum_encoder.steps.fill_(6)  # the last update was number 5
+    assert math.isclose(ema_momentum(model.momentum_encoder), 0.002,
+                        abs_tol=1e-12)
+    model.momentum_encoder.steps.fill_(11)
+    assert math.isclose(ema_momentum(model.momentum_encoder), 0.0,
+                        abs_tol=1e-12)
 
 
 def test_logs_queue_pointer():
@@ -191,13 +236,11 @@ def test_in_runner(tmp_path):
         log_processor=dict(by_epoch=False),
         default_hooks=dict(logger=dict(type='LoggerHook', interval=1),
                            checkpoint=None),
-        custom_hooks=[MomentumQueueHook(cosine=True)])
+        custom_hooks=[MomentumQueueHook()])
     runner.train()
     assert int(model.queue_ptr) == 0  # 4 steps of 4 keys in a queue of 8
-    assert isinstance(model.encoder_k, CosineEMA)
+    assert type(model.encoder_k) is ExponentialMovingAverage
     assert int(model.encoder_k.steps) == 4
-    assert ema_momentum(model.encoder_k) == pytest.approx(
-        0.001 * (math.cos(math.pi * 3 / 4) + 1) / 2)
     log = open(glob.glob(osp.join(str(tmp_path), '*', '*.log'))[0]).read()
     for name in ('queue_ptr', 'pos_sim', 'neg_sim', 'ddm_entropy',
                  'loss_contrastive', 'loss_ddm', 'ema_momentum'):

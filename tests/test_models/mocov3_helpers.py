@@ -8,11 +8,15 @@ from clsa_mm.models import MoCoV3DDM
 
 
 def tiny_mocov3(cls=MoCoV3DDM, seed=0, temperature=0.2, momentum=0.01,
-                **kwargs):
+                t2=0.2, beta=1.0, **kwargs):
     """A 1/8-width ResNet-18 with mmpretrain's MoCo v3 neck and predictor
-    (16-d embeddings); ``cls`` is ``MoCoV3DDM`` or mmpretrain's ``MoCoV3``.
+    (16-d embeddings); ``cls`` is ``MoCoV3DDM`` (with a DDMHead of T2 ``t2``
+    and β ``beta``) or mmpretrain's ``MoCoV3``.
     """
     torch.manual_seed(seed)
+    if cls is MoCoV3DDM:
+        kwargs['ddm_head'] = dict(type='DDMHead', ddm_temperature=t2,
+                                  loss_weight=beta)
     return cls(
         backbone=dict(
             type='ResNet', depth=18, base_channels=8, stem_channels=8,

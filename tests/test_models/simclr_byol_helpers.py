@@ -14,9 +14,13 @@ DIM = 32
 BN1D = dict(type='BN1d')
 
 
-def tiny_simclr(ddm=True, seed=0, **kwargs):
-    """SimCLR(-DDM) with a 1/8-width ResNet-18 and a 64-64-32 MLP."""
+def tiny_simclr(ddm=True, seed=0, t2=0.1, beta=1.0, **kwargs):
+    """SimCLR(-DDM) with a 1/8-width ResNet-18 and a 64-64-32 MLP; the
+    DDMHead has T2 ``t2`` and β ``beta``."""
     torch.manual_seed(seed)
+    if ddm:
+        kwargs['ddm_head'] = dict(type='DDMHead', ddm_temperature=t2,
+                                  loss_weight=beta)
     return (SimCLRDDM if ddm else SimCLR)(
         backbone=BACKBONE,
         neck=dict(type='NonLinearNeck', in_channels=64, hid_channels=64,
@@ -27,11 +31,14 @@ def tiny_simclr(ddm=True, seed=0, **kwargs):
         **kwargs)
 
 
-def tiny_byol(ddm=True, seed=0, **kwargs):
-    """BYOL(-DDM) with a 1/8-width ResNet-18 and 64-wide MLPs."""
+def tiny_byol(ddm=True, seed=0, t2=0.2, beta=1.0, **kwargs):
+    """BYOL(-DDM) with a 1/8-width ResNet-18 and 64-wide MLPs; the DDMHead
+    has T2 ``t2`` and β ``beta``."""
     torch.manual_seed(seed)
     if ddm:
         kwargs.setdefault('feat_dim', DIM)
+        kwargs['ddm_head'] = dict(type='DDMHead', ddm_temperature=t2,
+                                  loss_weight=beta)
     return (BYOLDDM if ddm else BYOL)(
         backbone=BACKBONE,
         neck=dict(type='NonLinearNeck', in_channels=64, hid_channels=64,

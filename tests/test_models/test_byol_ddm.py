@@ -6,13 +6,14 @@ import pytest
 import torch
 
 from clsa_mm.models.algorithms import byol_ddm
+from clsa_mm.models.utils import embedding_queue
 from simclr_byol_helpers import (byol_spec_losses, byol_step_embeddings,
                                  own_message_hub, rank_0_of, tiny_byol, views)
 
 
 def test_without_ddm_it_is_mmpretrain_byol():
     base = tiny_byol(ddm=False)
-    model = tiny_byol(num_strong_views=0, ddm_weight=0., queue_len=8)
+    model = tiny_byol(num_strong_views=0, beta=0., queue_len=8)
     model.load_state_dict(base.state_dict(), strict=False)
     queue = model.queue.clone()
     x = views(sizes=(32, 32))
@@ -32,7 +33,7 @@ def test_without_ddm_it_is_mmpretrain_byol():
 
 def test_strong_views_leave_the_byol_loss_alone():
     base = tiny_byol(ddm=False)
-    model = tiny_byol(ddm_weight=0., queue_len=8)
+    model = tiny_byol(beta=0., queue_len=8)
     model.load_state_dict(base.state_dict(), strict=False)
     x = views(sizes=(32, 32, 16))
     losses = model.loss(x, None)
@@ -48,7 +49,7 @@ def test_step_matches_the_plain_loop_reference(num_strong):
     # beta != 1, T2 != 0.2, distinct inputs per view, a queue of 2 steps.
     n = 3
     model = tiny_byol(num_strong_views=num_strong, queue_len=4 * n,
-                      ddm_temperature=0.3, ddm_weight=0.5).double()
+                      t2=0.3, beta=0.5).double()
     reference = copy.deepcopy(model)
     x = [v.double() for v in views(batch=n,
                                    sizes=(32, 28, 16, 20)[:2 + num_strong])]
@@ -69,7 +70,7 @@ def test_step_matches_the_plain_loop_reference(num_strong):
 def test_second_step_uses_the_queue(request):
     own_message_hub(request.node.nodeid)
     n = 2
-    model = tiny_byol(queue_len=2 * n, ddm_temperature=0.3).double()
+    model = tiny_byol(queue_len=2 * n, t2=0.3).double()
     first = [v.double() for v in views(batch=n, seed=1)]
     model.loss(first, None)
     assert int(model.queue_ptr) == 0  # 2n columns: the queue wrapped
@@ -99,9 +100,9 @@ def queue_len_error(queue_len, step, batch, world):
     """The whole error text, as a regex."""
     return '^' + re.escape(
         f'model.queue_len={queue_len} is not a multiple of the {step} '
-        f'target projections enqueued per step (2 crops x {batch} per '
-        f'process x {world} processes). Set model.queue_len to 0 or a '
-        f'multiple of {step}, or change the batch size.') + '$'
+        f'embeddings enqueued per step (2 views x {batch} per process x '
+        f'{world} processes). Set model.queue_len to a multiple of {step}, '
+        'or change the batch size.') + '$'
 
 
 @pytest.mark.parametrize('queue_len, batch, world, step', [
@@ -109,18 +110,18 @@ def queue_len_error(queue_len, step, batch, world):
 def test_queue_must_hold_whole_steps(monkeypatch, queue_len, batch, world,
                                      step):
     # 8 columns hold whole steps of 2 x 2 on one process, not on four.
-    monkeypatch.setattr(byol_ddm, 'get_world_size', lambda: world)
+    monkeypatch.setattr(embedding_queue, 'get_world_size', lambda: world)
     model = tiny_byol(queue_len=queue_len)
     with pytest.raises(ValueError,
                        match=queue_len_error(queue_len, step, batch, world)):
         model.loss(views(batch=batch), None)
 
 
-def test_check_queue_len_counts_one_process_by_default():
+def test_start_queue_counts_the_current_processes_by_default():
     model = tiny_byol(queue_len=8)
-    model.check_queue_len(4)  # 2 crops x 4 x 1 process
+    model.start_queue(4)  # 2 crops x 4 x 1 process
     with pytest.raises(ValueError, match=queue_len_error(8, 16, 4, 2)):
-        model.check_queue_len(4, 2)
+        model.start_queue(4, 2)
 
 
 def test_rank_0s_queue_is_broadcast_at_the_first_step_only(monkeypatch,
@@ -131,7 +132,7 @@ def test_rank_0s_queue_is_broadcast_at_the_first_step_only(monkeypatch,
     def fake_broadcast(data, src=0, group=None):
         calls.append((data, src))
 
-    monkeypatch.setattr(byol_ddm, 'broadcast', fake_broadcast)
+    monkeypatch.setattr(embedding_queue, 'broadcast', fake_broadcast)
     model = tiny_byol(queue_len=8)
     for seed in (1, 2):
         model.loss(views(batch=2, seed=seed), None)
@@ -143,11 +144,11 @@ def test_banks_and_queue_hold_every_ranks_targets(monkeypatch):
     """Rank 1 of 2 (gather mocked): rank 0's targets come first in both
     banks and in the queue."""
     n = 2
-    monkeypatch.setattr(byol_ddm, 'get_world_size', lambda: 2)
+    monkeypatch.setattr(embedding_queue, 'get_world_size', lambda: 2)
     monkeypatch.setattr(byol_ddm, 'all_gather',
                         lambda t: [rank_0_of(t), t])
     model = tiny_byol(num_strong_views=2, queue_len=8 * n,
-                      ddm_temperature=0.3, ddm_weight=0.5).double()
+                      t2=0.3, beta=0.5).double()
     reference = copy.deepcopy(model)
     x = [v.double() for v in views(batch=n, sizes=(32, 28, 16, 20))]
     losses = model.loss(x, None)
@@ -178,8 +179,8 @@ def test_the_bank_takes_the_projections_dtype():
 
 
 @pytest.mark.parametrize('kwargs, key', [
-    (dict(ddm_weight=-1.), r'model\.ddm_weight'),
-    (dict(ddm_temperature=0.), r'model\.ddm_temperature'),
+    (dict(beta=-1.), r'model\.ddm_head\.loss_weight'),
+    (dict(t2=0.), r'model\.ddm_head\.ddm_temperature'),
     (dict(queue_len=-8), r'model\.queue_len'),
 ])
 def test_bad_settings_name_the_key(kwargs, key):

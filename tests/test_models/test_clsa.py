@@ -1,14 +1,18 @@
-"""CLSA on one CPU process: views, queue, EMA, errors, AMP, formats."""
+"""CLSA on one CPU process: views, queue, EMA, errors, AMP."""
 import copy
+import os.path as osp
 import re
 
 import pytest
 import torch
 import torch.nn.functional as F
+from mmengine.config import Config
+from mmengine.dataset import default_collate
 
 from clsa_helpers import tiny_clsa, views
-from clsa_mm.models.algorithms import clsa as clsa_module
-from clsa_mm.registry import MODELS
+from cli_helpers import REPO
+from clsa_mm.models.utils import embedding_queue
+from clsa_mm.registry import DATASETS, MODELS, clsa_mm_scope
 
 
 def ema_keys(model, x_k):
@@ -84,26 +88,33 @@ def test_ema_update_before_keys():
     torch.testing.assert_close(model.queue[:, 4:8], ema_keys(model, x[0]).t())
 
 
+def queue_len_error(queue_len, step, batch, world):
+    """The whole error text, as a regex."""
+    return '^' + re.escape(
+        f'model.queue_len={queue_len} is not a multiple of the {step} '
+        f'embeddings enqueued per step (1 views x {batch} per process x '
+        f'{world} processes). Set model.queue_len to a multiple of {step}, '
+        'or change the batch size.') + '$'
+
+
 def test_queue_length_must_be_multiple_of_batch():
     model = tiny_clsa(queue_len=10)
     queue = model.queue.clone()
-    with pytest.raises(ValueError, match=r'queue length 10 .* global batch '
-                       r'size 4 \(4 per process x 1 processes\)'):
+    with pytest.raises(ValueError, match=queue_len_error(10, 4, 4, 1)):
         model.loss(views(batch=4), None)
     assert torch.equal(model.queue, queue)
-    with pytest.raises(ValueError, match='queue length 10 is smaller than '
-                       r'the global batch size 12 \(3 per process x 4 '
-                       'processes'):
-        model.check_queue_len(3, world_size=4)
-    model.check_queue_len(5, world_size=2)
-    with pytest.raises(ValueError, match='model.queue_len must be at least 1'):
-        tiny_clsa(queue_len=0)
+    # Smaller than one step: the step would overwrite its own keys.
+    with pytest.raises(ValueError, match=queue_len_error(10, 12, 3, 4)):
+        model.start_queue(3, world_size=4)
+    model.start_queue(5, world_size=2)
+    with pytest.raises(ValueError, match=r'model.queue_len must be an int '
+                       r'>= 0, got -1'):
+        tiny_clsa(queue_len=-1)
 
 
-def test_inputs_must_fit_num_weak_views():
+def test_inputs_must_fit_the_view_counts():
     model = tiny_clsa(num_weak_views=5)
-    with pytest.raises(ValueError, match='num_weak_views=5.* at least 7 '
-                       'batches, but got 3'):
+    with pytest.raises(ValueError, match='expects 11 views .* gave 3'):
         model.loss(views(), None)
     with pytest.raises(TypeError, match='list of views'):
         model.loss(torch.zeros(4, 3, 32, 32), None)
@@ -111,12 +122,48 @@ def test_inputs_must_fit_num_weak_views():
     x[1] = x[1][:2]
     with pytest.raises(ValueError, match=r'batch sizes \[4, 2, 4\]'):
         tiny_clsa().loss(x, None)
-    with pytest.raises(ValueError, match='at least 1'):
-        tiny_clsa(num_weak_views=0)
+    for key in ('num_weak_views', 'num_strong_views'):
+        with pytest.raises(ValueError, match=f'model.{key} must be an int '
+                           '>= 1, got 0'):
+            tiny_clsa(**{key: 0})
+    # J defaults to I; both can be set.
+    assert tiny_clsa(num_weak_views=5).num_strong_views == 5
+    model = tiny_clsa(num_weak_views=2, num_strong_views=3)
+    assert all(torch.isfinite(v) for v in model.loss(
+        views(weak_sizes=(32, 24), strong_sizes=(16, 20, 24)), None).values())
+
+
+def test_multi_crop_data_under_the_single_crop_config_is_refused(
+        tiny_imagenet):
+    """The 11 views of the multi-crop pipeline (key, 5 weak, 5 strong) fed
+    to r50_8xb32_200e.py's model (1 weak query, 1 strong view) stop the step
+    with both counts and the keys to change, instead of training the weak
+    crops 192..96 as strong views."""
+    root = osp.join(REPO, 'configs', 'clsa')
+    single = Config.fromfile(osp.join(root, 'r50_8xb32_200e.py'))
+    mcrop = Config.fromfile(osp.join(root, 'r50_8xb32-mcrop_200e.py'))
+    mcrop.train_dataloader.dataset.data_root = str(tiny_imagenet)
+    single.model.update(queue_len=8)
+    single.model.backbone.update(depth=18, base_channels=8, stem_channels=8)
+    single.model.neck.update(in_channels=64, hid_channels=64)
+    with clsa_mm_scope():
+        dataset = DATASETS.build(mcrop.train_dataloader.dataset)
+        model = MODELS.build(single.model)
+    batch = default_collate([dataset[0], dataset[1]])
+    assert len(batch['inputs']) == 11
+    batch = model.data_preprocessor(batch, training=True)
+    with pytest.raises(ValueError) as error:
+        model(**batch, mode='loss')
+    message = str(error.value)
+    assert 'CLSA expects 3 views' in message
+    assert 'the data pipeline gave 11' in message
+    assert 'model.num_weak_views=1' in message
+    assert 'model.num_strong_views=1' in message
+    assert int(model.queue_ptr) == 0
 
 
 def test_multi_crop_views_reach_head(monkeypatch):
-    model = tiny_clsa(num_weak_views=5, queue_len=8)
+    model = tiny_clsa(num_weak_views=5, num_strong_views=5, queue_len=8)
     sizes = (32, 28, 24, 20, 16)
     seen = {}
     loss = model.head.loss
@@ -139,25 +186,6 @@ def test_extract_feat_is_backbone():
     assert isinstance(feats, tuple) and feats[0].shape == (2, 64, 1, 1)
     torch.testing.assert_close(model(x, mode='tensor')[0],
                                model.backbone(x)[0])
-
-
-def test_channels_last_same_losses():
-    model = tiny_clsa()
-    model_cl = tiny_clsa(channels_last=True)
-    conv = model_cl.backbone.conv1.weight
-    assert conv.is_contiguous(memory_format=torch.channels_last)
-    assert model_cl.encoder_k.module[0].conv1.weight.is_contiguous(
-        memory_format=torch.channels_last)
-    x = views()
-    torch.manual_seed(0)
-    ref = model.loss(x, None)
-    torch.manual_seed(0)
-    out = model_cl.loss(x, None)
-    for name in ref:
-        torch.testing.assert_close(out[name], ref[name], rtol=1e-4,
-                                   atol=1e-4)
-    torch.testing.assert_close(model_cl.queue, model.queue, rtol=1e-4,
-                               atol=1e-4)
 
 
 def test_bf16_autocast_finite_and_close():
@@ -187,12 +215,10 @@ def test_bf16_autocast_finite_and_close():
 
 def test_queue_check_counts_every_process(monkeypatch):
     model = tiny_clsa(queue_len=4)
-    model.check_queue_len(4)  # one process unless told otherwise
-    monkeypatch.setattr(clsa_module, 'get_world_size', lambda: 2)
-    with pytest.raises(ValueError, match=re.escape(
-            'The queue length 4 is smaller than the global batch size 8 (4 '
-            'per process x 2 processes): a step would overwrite its own '
-            'keys. Set model.queue_len to a multiple of 8.')):
+    model.start_queue(4)  # the current world: one process
+    monkeypatch.setattr(embedding_queue, 'get_world_size', lambda: 2)
+    model = tiny_clsa(queue_len=4)
+    with pytest.raises(ValueError, match=queue_len_error(4, 8, 4, 2)):
         model.loss(views(batch=4), None)
 
 
@@ -207,7 +233,7 @@ def test_first_step_takes_the_queue_of_rank_0(monkeypatch):
         sources.append(src)
         data.copy_(rank0_queue)
 
-    monkeypatch.setattr(clsa_module, 'broadcast', fake_broadcast)
+    monkeypatch.setattr(embedding_queue, 'broadcast', fake_broadcast)
     model.loss(views(), None)
     assert sources == [0]
     torch.testing.assert_close(model.queue[:, 4:], rank0_queue[:, 4:])
@@ -217,20 +243,23 @@ def test_first_step_takes_the_queue_of_rank_0(monkeypatch):
 
 def test_view_errors_spell_out_the_expected_views():
     with pytest.raises(ValueError, match=re.escape(
-            'CLSA expects the views [x_k, x_q[0..4], x_s[0..J-1]] with '
-            'num_weak_views=5 weak queries and J >= 1 strong views, i.e. at '
-            'least 7 batches, but got 3. Check model.num_weak_views against '
-            'the data pipeline.')):
+            'CLSA expects 11 views [x_k, x_q[0..4], x_s[0..4]] (the key, '
+            'model.num_weak_views=5 weak queries and '
+            'model.num_strong_views=5 strong views), but the data pipeline '
+            'gave 3. Set model.num_weak_views and model.num_strong_views to '
+            'the views of the pipeline (a multi-crop pipeline needs a '
+            'multi-crop config).')):
         tiny_clsa(num_weak_views=5).loss(views(), None)
     with pytest.raises(TypeError, match=re.escape(
-            'CLSA expects the list of views [x_k, x_q[0..0], x_s[0..J-1]] '
-            'with num_weak_views=1 weak queries and J >= 1 strong views, got '
-            'Tensor')):
+            'CLSA expects the list of views [x_k, x_q[0..0], x_s[0..0]] (the '
+            'key, model.num_weak_views=1 weak queries and '
+            'model.num_strong_views=1 strong views), got Tensor')):
         tiny_clsa().loss(torch.zeros(4, 3, 32, 32), None)
 
 
 def test_symmetric_losses_add_and_statistics_average(monkeypatch):
-    model = tiny_clsa(queue_len=8, symmetric=True)
+    model = tiny_clsa(queue_len=8, num_weak_views=2, num_strong_views=1,
+                      symmetric=True)
     groups = []
     head_loss = model.head.loss
 

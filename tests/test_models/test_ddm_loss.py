@@ -1,6 +1,7 @@
 """ddm_loss against a row-by-row, anchor-by-strong-view loop of the formula
-(docs/method_ddm.md): one shared bank, a bank per anchor, support masks,
-given anchor log-probabilities, dtypes and the argument errors."""
+(docs/method_ddm.md): the whole bank, columns left out per anchor (one per
+row as SimCLR's, a block as MoCo v3's and BYOL's), given anchor
+log-probabilities, dtypes and the argument errors."""
 import re
 
 import pytest
@@ -17,35 +18,35 @@ def unit(gen, *shape, dtype=torch.float64):
                        dim=-1)
 
 
-def make(num_anchors, num_strongs, num_banks=1, masked=False, seed=0,
+def make(num_anchors, num_strongs, excluded=None, seed=0,
          dtype=torch.float64):
-    """Anchors, strong views (with gradient), banks and supports. A support
-    keeps column n (the row's own) and drops at least one other column."""
+    """Anchors, strong views (with gradient), a bank and the columns each
+    anchor leaves out: ``'own'``: anchor i leaves out column 2n + i of row n
+    (a different one per row, as SimCLR's own column); ``'block'``: anchor i
+    leaves out columns 2i and 2i + 1 of every row (as MoCo v3's and BYOL's
+    own crop)."""
     gen = torch.Generator().manual_seed(seed)
     anchors = [unit(gen, N, D, dtype=dtype) for _ in range(num_anchors)]
     strongs = [unit(gen, N, D, dtype=dtype).requires_grad_()
                for _ in range(num_strongs)]
-    banks = [unit(gen, C, D, dtype=dtype).t() for _ in range(num_banks)]
-    supports = None
-    if masked:
-        supports = []
-        for _ in range(num_anchors):
-            keep = torch.rand(N, C, generator=gen) > 0.4
-            keep[torch.arange(N), torch.arange(N)] = True
-            keep[torch.arange(N), N] = False
-            supports.append(keep)
-    return anchors, strongs, banks, supports
+    bank = unit(gen, C, D, dtype=dtype).t()
+    if excluded == 'own':
+        excluded = [torch.arange(N) * 2 + i for i in range(num_anchors)]
+    elif excluded == 'block':
+        excluded = [torch.tensor([2 * i, 2 * i + 1]).expand(N, 2)
+                    for i in range(num_anchors)]
+    return anchors, strongs, bank, excluded
 
 
-def loop_reference(anchors, strongs, banks, t, supports=None, targets=None):
+def loop_reference(anchors, strongs, bank, t, excluded=None, targets=None):
     """L_D and the mean target entropy, one anchor, strong view and row at a
     time; ``targets`` replaces the anchors' log-probabilities."""
     loss, entropies = 0., []
     for i, anchor in enumerate(anchors):
-        bank = banks[i % len(banks)]
         for row in range(N):
-            cols = (torch.arange(C) if supports is None else
-                    supports[i][row].nonzero().squeeze(1))
+            left_out = [] if excluded is None else excluded[i].reshape(
+                N, -1)[row].tolist()
+            cols = torch.tensor([c for c in range(C) if c not in left_out])
             if targets is None:
                 logp = (anchor[row] @ bank[:, cols] / t).log_softmax(0)
             else:
@@ -74,97 +75,97 @@ def check(out, ref, strongs):
 
 
 @pytest.mark.parametrize('num_anchors,num_strongs', [(1, 1), (2, 3)])
-@pytest.mark.parametrize('layout', ['shared', 'shared_list', 'per_anchor'])
-@pytest.mark.parametrize('masked', [False, True])
-def test_matches_loop_reference(num_anchors, num_strongs, layout, masked):
-    num_banks = num_anchors if layout == 'per_anchor' else 1
-    anchors, strongs, banks, supports = make(
-        num_anchors, num_strongs, num_banks, masked)
-    arg = banks[0] if layout == 'shared' else banks * (num_anchors //
-                                                       num_banks)
-    out = ddm_loss(anchors, strongs, arg, 0.3, supports=supports)
-    check(out, loop_reference(anchors, strongs, banks, 0.3, supports),
+@pytest.mark.parametrize('excluded', [None, 'own', 'block'])
+def test_matches_loop_reference(num_anchors, num_strongs, excluded):
+    anchors, strongs, bank, left_out = make(num_anchors, num_strongs,
+                                            excluded)
+    out = ddm_loss(anchors, strongs, bank, 0.3, excluded=left_out)
+    check(out, loop_reference(anchors, strongs, bank, 0.3, left_out),
           strongs)
 
 
-def test_support_masks_drop_columns():
-    """A masked column takes part in no softmax: the loss and entropy equal
-    those over the support's columns only, and they differ from unmasked."""
-    anchors, strongs, banks, supports = make(2, 2, 2, masked=True, seed=1)
-    masked = ddm_loss(anchors, strongs, banks, 0.3, supports=supports)
-    full = ddm_loss(anchors, strongs, banks, 0.3,
-                    supports=[None, torch.ones(N, C, dtype=torch.bool)])
-    check(masked, loop_reference(anchors, strongs, banks, 0.3, supports),
+@pytest.mark.parametrize('excluded', ['own', 'block'])
+def test_left_out_columns_take_part_in_no_softmax(excluded):
+    """The loss and entropy equal those over each anchor's own support,
+    and they differ from the whole bank's."""
+    anchors, strongs, bank, left_out = make(2, 2, excluded, seed=1)
+    masked = ddm_loss(anchors, strongs, bank, 0.3, excluded=left_out)
+    full = ddm_loss(anchors, strongs, bank, 0.3)
+    check(masked, loop_reference(anchors, strongs, bank, 0.3, left_out),
           strongs)
-    check(full, loop_reference(anchors, strongs, banks, 0.3), strongs)
+    check(full, loop_reference(anchors, strongs, bank, 0.3), strongs)
     assert abs(masked[0].item() - full[0].item()) > 1e-3
     assert abs(masked[1]['ddm_entropy'].item() -
                full[1]['ddm_entropy'].item()) > 1e-3
 
 
+def test_a_strong_view_sure_of_a_left_out_column():
+    """A strong view whose mass sits almost all on a column its anchor
+    leaves out (T2 = 0.01): the loss and gradient stay finite and equal the
+    loop's."""
+    anchors, strongs, bank, left_out = make(2, 1, 'own', seed=2)
+    with torch.no_grad():
+        strongs[0].copy_(bank[:, [0, 2, 4]].t())  # row n = its column 2n
+    out = ddm_loss(anchors, strongs, bank, 0.01, excluded=left_out)
+    assert torch.isfinite(out[0])
+    check(out, loop_reference(anchors, strongs, bank, 0.01, left_out),
+          strongs)
+
+
 def test_anchor_log_probs_are_the_targets():
     """Given anchor log-probabilities replace the anchors' softmax."""
-    anchors, strongs, banks, _ = make(2, 3, seed=2)
+    anchors, strongs, bank, _ = make(2, 3, seed=2)
     gen = torch.Generator().manual_seed(3)
     targets = torch.randn(2 * N, C, generator=gen,
                           dtype=torch.float64).log_softmax(dim=1)
-    out = ddm_loss(anchors, strongs, banks[0], 0.3, anchor_log_probs=targets)
-    check(out, loop_reference(anchors, strongs, banks, 0.3, targets=targets),
+    out = ddm_loss(anchors, strongs, bank, 0.3, anchor_log_probs=targets)
+    check(out, loop_reference(anchors, strongs, bank, 0.3, targets=targets),
           strongs)
     # Consistent targets give the loss the anchors give.
-    own = torch.cat(anchors) @ banks[0] / 0.3
-    check(ddm_loss(anchors, strongs, banks[0], 0.3,
+    own = torch.cat(anchors) @ bank / 0.3
+    check(ddm_loss(anchors, strongs, bank, 0.3,
                    anchor_log_probs=own.log_softmax(dim=1)),
-          loop_reference(anchors, strongs, banks, 0.3), strongs)
+          loop_reference(anchors, strongs, bank, 0.3), strongs)
 
 
 @pytest.mark.parametrize('dtype', [torch.bfloat16, torch.float16])
-@pytest.mark.parametrize('masked', [False, True])
-def test_low_precision_inputs_give_fp32(dtype, masked):
-    anchors, strongs, banks, supports = make(2, 2, 2, masked, seed=4,
-                                             dtype=dtype)
-    loss, stats = ddm_loss(anchors, strongs, banks, 0.3, supports=supports)
+@pytest.mark.parametrize('excluded', [None, 'own'])
+def test_low_precision_inputs_give_fp32(dtype, excluded):
+    anchors, strongs, bank, left_out = make(2, 2, excluded, seed=4,
+                                            dtype=dtype)
+    loss, stats = ddm_loss(anchors, strongs, bank, 0.3, excluded=left_out)
     assert loss.dtype == stats['ddm_entropy'].dtype == torch.float32
     assert torch.isfinite(loss) and torch.isfinite(stats['ddm_entropy'])
 
 
 @pytest.mark.parametrize('temperature', [0., -0.5])
 def test_temperature_must_be_positive(temperature):
-    anchors, strongs, banks, _ = make(1, 1)
+    anchors, strongs, bank, _ = make(1, 1)
     with pytest.raises(ValueError, match=re.escape(
             f'The DDM temperature must be > 0, got {temperature}')):
-        ddm_loss(anchors, strongs, banks[0], temperature)
+        ddm_loss(anchors, strongs, bank, temperature)
 
 
 @pytest.mark.parametrize('num_anchors,num_strongs', [(1, 0), (0, 1)])
 def test_needs_an_anchor_and_a_strong_view(num_anchors, num_strongs):
-    anchors, strongs, banks, _ = make(1, 1)
+    anchors, strongs, bank, _ = make(1, 1)
     with pytest.raises(ValueError, match=re.escape(
             'DDM needs at least one anchor and one strong view, got '
             f'{num_anchors} and {num_strongs}')):
-        ddm_loss(anchors[:num_anchors], strongs[:num_strongs], banks[0], 0.3)
+        ddm_loss(anchors[:num_anchors], strongs[:num_strongs], bank, 0.3)
 
 
-@pytest.mark.parametrize('with_supports', [False, True])
-def test_anchor_log_probs_need_one_shared_bank_without_masks(with_supports):
-    anchors, strongs, banks, supports = make(2, 1, 2, masked=True)
-    if with_supports:
-        banks = banks[0]
-    else:
-        supports = None
+def test_anchor_log_probs_need_a_bank_without_excluded_columns():
+    anchors, strongs, bank, left_out = make(2, 1, 'own')
     targets = torch.zeros(2 * N, C, dtype=torch.float64)
     with pytest.raises(ValueError, match=re.escape(
-            'anchor_log_probs is only for one shared bank without support '
-            'masks')):
-        ddm_loss(anchors, strongs, banks, 0.3, supports=supports,
+            'anchor_log_probs is only for a bank without excluded columns')):
+        ddm_loss(anchors, strongs, bank, 0.3, excluded=left_out,
                  anchor_log_probs=targets)
 
 
-def test_one_bank_and_support_per_anchor():
-    anchors, strongs, banks, supports = make(2, 1, 2, masked=True)
+def test_one_set_of_excluded_columns_per_anchor():
+    anchors, strongs, bank, left_out = make(2, 1, 'own')
     with pytest.raises(ValueError, match=re.escape(
-            '2 anchors need as many banks and supports, got 1 and 2')):
-        ddm_loss(anchors, strongs, banks[:1], 0.3, supports=supports)
-    with pytest.raises(ValueError, match=re.escape(
-            '2 anchors need as many banks and supports, got 2 and 1')):
-        ddm_loss(anchors, strongs, banks, 0.3, supports=supports[:1])
+            '2 anchors need as many sets of excluded columns, got 1')):
+        ddm_loss(anchors, strongs, bank, 0.3, excluded=left_out[:1])

@@ -41,7 +41,7 @@ def test_base_loss_equals_mmpretrain_mocov3(num_strong):
     current_hub(MAX_ITERS)
     ref = tiny_mocov3(MoCoV3, momentum=M0)
     model = tiny_mocov3(momentum=M0, num_strong_views=num_strong,
-                        ddm_weight=0.)
+                        beta=0.)
     model.load_state_dict(ref.state_dict())
     for step in range(2):
         x = views(2 + num_strong, seed=step)
@@ -73,8 +73,8 @@ def make_model(num_strong=2):
     from the momentum encoder."""
     current_hub(MAX_ITERS)
     model = tiny_mocov3(temperature=T, momentum=M0,
-                        num_strong_views=num_strong, ddm_temperature=T2,
-                        ddm_weight=BETA).double()
+                        num_strong_views=num_strong, t2=T2,
+                        beta=BETA).double()
     model.loss(views(2 + num_strong, seed=100, dtype=torch.float64), None)
     gen = torch.Generator().manual_seed(1)
     with torch.no_grad():
@@ -195,10 +195,11 @@ def test_statistics_are_logged_not_summed():
 
 
 @pytest.mark.parametrize('kwargs,match', [
-    (dict(ddm_weight=-0.5), r'model.ddm_weight \(beta\) must be >= 0'),
-    (dict(ddm_temperature=0.), r'model.ddm_temperature \(T2\) must be > 0'),
-    (dict(ddm_temperature=-1.), r'model.ddm_temperature \(T2\) must be > 0'),
-    (dict(num_strong_views=-1), 'model.num_strong_views must be'),
+    (dict(beta=-0.5), r'must be >= 0, got -0.5 \(model.ddm_head.loss_weight'),
+    (dict(t2=0.), r'must be > 0, got 0.0 \(model.ddm_head.ddm_temperature'),
+    (dict(t2=-1.), r'must be > 0, got -1.0 \(model.ddm_head.ddm_temperature'),
+    (dict(num_strong_views=-1), 'model.num_strong_views must be an int >= 0, '
+     'got -1'),
 ])
 def test_bad_settings_name_the_key(kwargs, match):
     with pytest.raises(ValueError, match=match):
@@ -222,8 +223,8 @@ def test_banks_and_statistics_span_every_rank(monkeypatch):
     monkeypatch.setattr(mocov3_ddm, 'get_rank', lambda: 1)
     monkeypatch.setattr(mocov3_ddm, 'all_gather',
                         lambda k: [k.roll(1, dims=1), k])
-    model = tiny_mocov3(num_strong_views=2, ddm_temperature=T2,
-                        ddm_weight=BETA).double()
+    model = tiny_mocov3(num_strong_views=2, t2=T2,
+                        beta=BETA).double()
     ref = copy.deepcopy(model)
     x = views(4, sizes=(32, 28, 16, 24), seed=3, dtype=torch.float64)
     losses = model.loss(x, None)

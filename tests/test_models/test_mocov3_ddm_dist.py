@@ -1,4 +1,4 @@
-"""MoCoV3DDM in two CPU processes (gloo): the gathered DDM banks."""
+"""MoCoV3DDM in two CPU processes (gloo): the gathered DDM bank."""
 import os
 
 import torch
@@ -7,7 +7,7 @@ import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.model import MMDistributedDataParallel
 
-import clsa_mm.models.algorithms.mocov3_ddm as mocov3_ddm
+import clsa_mm.models.heads.ddm_head as ddm_head
 from cli_helpers import free_port
 from mocov3_helpers import current_hub, tiny_mocov3, views
 
@@ -24,15 +24,15 @@ def worker(rank, port, out_dir):
     model = tiny_mocov3(seed=rank, num_strong_views=1)
     ddp = MMDistributedDataParallel(model)
     seen = []
-    ddm_loss = mocov3_ddm.ddm_loss
+    ddm_loss = ddm_head.ddm_loss
 
-    def spy(anchors, strongs, banks, temperature, **kwargs):
+    def spy(anchors, strongs, bank, temperature, excluded, **kwargs):
         seen.append(dict(anchors=[a.detach() for a in anchors],
-                         strongs=[s.detach() for s in strongs],
-                         banks=[b.detach() for b in banks]))
-        return ddm_loss(anchors, strongs, banks, temperature, **kwargs)
+                         bank=bank.detach(), excluded=excluded))
+        return ddm_loss(anchors, strongs, bank, temperature,
+                        excluded=excluded, **kwargs)
 
-    mocov3_ddm.ddm_loss = spy
+    ddm_head.ddm_loss = spy
     x = views(3, batch=N, seed=rank)
     losses = ddp(x, None, mode='loss')
     with torch.no_grad():  # this rank's own keys (local BN batch)
@@ -51,20 +51,26 @@ def test_two_process_gloo_banks(tmp_path):
     out = [torch.load(tmp_path / f'rank{r}.pth', weights_only=False)
            for r in range(WORLD)]
     (step0, ), (step1, ) = out[0]['seen'], out[1]['seen']
-    for bank0, bank1 in zip(step0['banks'], step1['banks']):
-        assert bank0.shape == (16, N * WORLD)
-        torch.testing.assert_close(bank0, bank1)  # the ranks agree
+    b = N * WORLD
+    # One bank [K_1all; K_2all], the same on both ranks.
+    assert step0['bank'].shape == (16, 2 * b)
+    torch.testing.assert_close(step0['bank'], step1['bank'])
     for r, rank_out in enumerate(out):
         (step, ) = rank_out['seen']
-        cols = slice(r * N, (r + 1) * N)
-        # Anchor of crop c against the other crop's keys: column r·N + n of
-        # the bank is sample n of rank r, i.e. each row's own sample.
         for c in range(2):
-            torch.testing.assert_close(step['banks'][c][:, cols],
-                                       rank_out['own'][1 - c].t())
+            # Column c·B + r·N + n: crop c of sample n of rank r.
+            cols = slice(c * b + r * N, c * b + (r + 1) * N)
+            torch.testing.assert_close(step['bank'][:, cols],
+                                       rank_out['own'][c].t())
+            # Anchor c leaves out its own crop's keys: it is scored
+            # against the other crop's.
+            assert torch.equal(step['excluded'][c],
+                               torch.arange(c * b, (c + 1) * b).expand(N, b))
         assert torch.isfinite(rank_out['loss_ddm'])
-        # pos_sim reads the positive of row n at column r·N + n.
+        # pos_sim reads the positive of row n at the other crop's column
+        # r·N + n.
         expected_pos = torch.cat([
-            (a @ b)[:, cols].diagonal()
-            for a, b in zip(step['anchors'], step['banks'])]).mean()
+            (a @ step['bank'][:, (1 - c) * b:(2 - c) * b])[
+                :, r * N:(r + 1) * N].diagonal()
+            for c, a in enumerate(step['anchors'])]).mean()
         torch.testing.assert_close(rank_out['pos_sim'], expected_pos)

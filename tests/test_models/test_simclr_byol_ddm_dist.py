@@ -43,11 +43,11 @@ def worker(rank, port, out_dir):
     # Different initial weights and queues per rank (diff_rank_seed=True):
     # DDP broadcasts rank 0's weights, the model rank 0's queue.
     # fp64, so that the reference can be held to 1e-5.
-    simclr = tiny_simclr(seed=rank, ddm_temperature=0.3,
-                         ddm_weight=0.5).double()
+    simclr = tiny_simclr(seed=rank, t2=0.3,
+                         beta=0.5).double()
     out = dict(simclr=one_step(simclr, views(batch=N, seed=10 + rank)))
     byol = tiny_byol(seed=rank, queue_len=2 * 2 * N * WORLD,
-                     ddm_temperature=0.3, ddm_weight=0.5).double()
+                     t2=0.3, beta=0.5).double()
     queue0 = byol.queue.clone()
     out['byol'] = one_step(byol, views(batch=N, seed=20 + rank))
     out['byol'].update(queue0=queue0, queue=byol.queue.clone(),

@@ -3,6 +3,7 @@ import copy
 
 import pytest
 import torch
+from mmpretrain.models.selfsup import simclr as mmpretrain_simclr
 
 from clsa_mm.models.algorithms import simclr_ddm
 from simclr_byol_helpers import (rank_0_of, simclr_spec_losses,
@@ -11,7 +12,7 @@ from simclr_byol_helpers import (rank_0_of, simclr_spec_losses,
 
 def test_without_ddm_it_is_mmpretrain_simclr():
     base = tiny_simclr(ddm=False)
-    model = tiny_simclr(num_strong_views=0, ddm_weight=0.)
+    model = tiny_simclr(num_strong_views=0, beta=0.)
     model.load_state_dict(base.state_dict())
     x = views(sizes=(32, 32))
     expected = base.loss(x, None)
@@ -26,7 +27,7 @@ def test_without_ddm_it_is_mmpretrain_simclr():
 
 def test_strong_views_leave_the_simclr_loss_alone():
     base = tiny_simclr(ddm=False)
-    model = tiny_simclr(ddm_weight=0.)
+    model = tiny_simclr(beta=0.)
     model.load_state_dict(base.state_dict())
     x = views(sizes=(32, 32, 16))
     losses = model.loss(x, None)
@@ -41,8 +42,8 @@ def test_strong_views_leave_the_simclr_loss_alone():
 @pytest.mark.parametrize('num_strong', [1, 2])
 def test_step_matches_the_plain_loop_reference(num_strong):
     # T != T2, beta != 1, distinct inputs per view.
-    model = tiny_simclr(num_strong_views=num_strong, ddm_temperature=0.3,
-                        ddm_weight=0.5).double()
+    model = tiny_simclr(num_strong_views=num_strong, t2=0.3,
+                        beta=0.5).double()
     reference = copy.deepcopy(model)
     x = [v.double() for v in views(batch=3,
                                    sizes=(32, 32, 16, 20)[:2 + num_strong])]
@@ -69,9 +70,9 @@ def test_view_count_must_fit_the_model():
 
 
 @pytest.mark.parametrize('kwargs, key', [
-    (dict(ddm_weight=-0.5), r'model\.ddm_weight'),
-    (dict(ddm_temperature=0.), r'model\.ddm_temperature'),
-    (dict(ddm_temperature=-1.), r'model\.ddm_temperature'),
+    (dict(beta=-0.5), r'model\.ddm_head\.loss_weight'),
+    (dict(t2=0.), r'model\.ddm_head\.ddm_temperature'),
+    (dict(t2=-1.), r'model\.ddm_head\.ddm_temperature'),
     (dict(num_strong_views=-1), r'model\.num_strong_views'),
 ])
 def test_bad_settings_name_the_key(kwargs, key):
@@ -83,11 +84,13 @@ def test_bank_holds_every_ranks_crops_and_leaves_out_the_own_column(
         monkeypatch):
     """Rank 1 of 2 (gather mocked): the bank's columns 2N..4N-1 are this
     rank's, so row n of crop c leaves out column 2N + 2n + c."""
+    # mmpretrain's GatherLayer gathers z (the base loss's and DDM's bank).
     monkeypatch.setattr(simclr_ddm, 'get_rank', lambda: 1)
-    monkeypatch.setattr(simclr_ddm, 'all_gather',
+    monkeypatch.setattr(mmpretrain_simclr, 'get_rank', lambda: 1)
+    monkeypatch.setattr(mmpretrain_simclr, 'all_gather',
                         lambda z: [rank_0_of(z), z])
-    model = tiny_simclr(num_strong_views=2, ddm_temperature=0.3,
-                        ddm_weight=0.5).double()
+    model = tiny_simclr(num_strong_views=2, t2=0.3,
+                        beta=0.5).double()
     reference = copy.deepcopy(model)
     x = [v.double() for v in views(batch=3, sizes=(32, 32, 16, 20))]
     losses = model.loss(x, None)
@@ -100,7 +103,7 @@ def test_bank_holds_every_ranks_crops_and_leaves_out_the_own_column(
 def test_near_zero_embeddings_are_normalised_as_simclr_does():
     """Rows of norm about 1e-10 (the last BN scaled down) meet SimCLR's
     ``z / (|z| + 1e-10)`` in the crops' and the strong views' embeddings."""
-    model = tiny_simclr(ddm_temperature=0.3).double()
+    model = tiny_simclr(t2=0.3).double()
     with torch.no_grad():
         model.neck.bn1.weight.fill_(2e-11)  # |z| ~ sqrt(32) * 2e-11
     reference = copy.deepcopy(model)

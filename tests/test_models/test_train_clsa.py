@@ -47,6 +47,7 @@ def logged(text, name):
 def test_configs_differ_only_where_they_should():
     single = Config.fromfile(config('r50_8xb32_200e.py'))
     assert single.model.type == 'CLSA' and single.model.num_weak_views == 1
+    assert single.model.num_strong_views == 1
     assert single.model.backbone.depth == 50
     assert single.model.queue_len == 65536
     assert (single.model.head.temperature, single.model.head.ddm_temperature,
@@ -63,10 +64,10 @@ def test_configs_differ_only_where_they_should():
         assert cfg.train_cfg.max_epochs == epochs
         assert cfg.param_scheduler[0].T_max == epochs
         assert cfg.param_scheduler[0].end == epochs
-        assert cfg.model.num_weak_views == weak
+        assert cfg.model.num_weak_views == cfg.model.num_strong_views == weak
         views = cfg.train_dataloader.dataset.pipeline[1]
         assert len(views.weak_views) == len(views.strong_views) == weak
-        cfg.model.num_weak_views = 1
+        cfg.model.num_weak_views = cfg.model.num_strong_views = 1
         assert cfg.model == single.model
         assert cfg.optim_wrapper == single.optim_wrapper
     tiny = Config.fromfile(config('r18_tiny_cpu.py'))
@@ -134,8 +135,8 @@ def test_bad_queue_length_fails_before_training(tiny_imagenet, tmp_path):
                      *shrink(tiny_imagenet, queue_len=10)], check=False)
     assert proc.returncode != 0
     log = proc.stdout + proc.stderr
-    assert 'queue length 10 is not a multiple of the global batch size 4' \
-        in log
+    assert 'model.queue_len=10 is not a multiple of the 4 embeddings ' \
+        'enqueued per step' in log
     assert 'in before_train' in log  # MomentumQueueHook, before iteration 1
     assert 'Epoch(train)' not in log
 

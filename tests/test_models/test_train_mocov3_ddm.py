@@ -40,8 +40,8 @@ def test_config_is_mmpretrain_recipe_plus_strong_view(name):
     model = strip_scope(cfg.model.to_dict())
     assert model.pop('type') == 'MoCoV3DDM'
     assert model.pop('num_strong_views') == 1
-    assert model.pop('ddm_temperature') == 0.2
-    assert model.pop('ddm_weight') == 1.0
+    assert model.pop('ddm_head') == dict(
+        type='DDMHead', ddm_temperature=0.2, loss_weight=1.0)
     expected = strip_scope(base.model.to_dict())
     assert expected.pop('type') == 'MoCoV3'
     assert model == expected

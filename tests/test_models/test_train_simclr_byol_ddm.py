@@ -80,8 +80,9 @@ def test_config_is_the_mmpretrain_recipe_plus_ddm(method):
     expected = strip_scope(base.model.to_dict())
     assert model.pop('type') == expected.pop('type') + 'DDM'
     assert model.pop('num_strong_views') == 1
-    assert model.pop('ddm_weight') == 1.0
-    assert model.pop('ddm_temperature') == dict(simclr=0.1, byol=0.2)[method]
+    assert model.pop('ddm_head') == dict(
+        type='DDMHead', ddm_temperature=dict(simclr=0.1, byol=0.2)[method],
+        loss_weight=1.0)
     if method == 'byol':
         assert model.pop('feat_dim') == expected['neck']['out_channels']
         # Each step enqueues 2 x 4096 target projections.

@@ -27,33 +27,26 @@ from clsa_mm.visualization import format_table, plot_result_bars
 
 # name: the row's name (``--rows``); config: file stem in configs/demo;
 # method/ddm/strong_as_positive: what the row is; beta: the weight of the
-# strong-view term (None: no such term), set through ``beta_key``, which is
-# also read back from the trained model; cost: step time relative to MoCo v2
-# (measured with tools/benchmarks/bench_step.py), for the ETA.
-Row = namedtuple('Row', 'name config method ddm strong_as_positive beta '
-                 'beta_key cost')
+# strong-view term (None: no such term), the ``loss_weight`` of the model's
+# :func:`strong_term_head`, also read back from the trained model; cost:
+# step time relative to MoCo v2 (measured with
+# tools/benchmarks/bench_step.py), for the ETA.
+Row = namedtuple('Row', 'name config method ddm strong_as_positive beta cost')
 ROWS = (
-    Row('mocov2', 'mocov2_r18_demo', 'MoCo v2', False, False, None, None,
-        1.0),
+    Row('mocov2', 'mocov2_r18_demo', 'MoCo v2', False, False, None, 1.0),
     Row('naive', 'mocov2-strong-queries_r18_demo', 'MoCo v2', False, True,
-        1.0, 'head.loss_weight', 1.08),
-    Row('clsa', 'clsa_r18_demo', 'MoCo v2', True, False, 1.0,
-        'head.loss_weight', 1.08),
-    Row('clsa-beta0.5', 'clsa_r18_demo', 'MoCo v2', True, False, 0.5,
-        'head.loss_weight', 1.08),
-    Row('clsa-beta2', 'clsa_r18_demo', 'MoCo v2', True, False, 2.0,
-        'head.loss_weight', 1.08),
-    Row('mocov3', 'mocov3_r18_demo', 'MoCo v3', False, False, None, None,
-        1.7),
+        1.0, 1.08),
+    Row('clsa', 'clsa_r18_demo', 'MoCo v2', True, False, 1.0, 1.08),
+    Row('clsa-beta0.5', 'clsa_r18_demo', 'MoCo v2', True, False, 0.5, 1.08),
+    Row('clsa-beta2', 'clsa_r18_demo', 'MoCo v2', True, False, 2.0, 1.08),
+    Row('mocov3', 'mocov3_r18_demo', 'MoCo v3', False, False, None, 1.7),
     Row('mocov3-ddm', 'mocov3-ddm_r18_demo', 'MoCo v3', True, False, 1.0,
-        'ddm_weight', 1.9),
-    Row('simclr', 'simclr_r18_demo', 'SimCLR', False, False, None, None,
-        1.35),
+        1.9),
+    Row('simclr', 'simclr_r18_demo', 'SimCLR', False, False, None, 1.35),
     Row('simclr-ddm', 'simclr-ddm_r18_demo', 'SimCLR', True, False, 1.0,
-        'ddm_weight', 1.45),
-    Row('byol', 'byol_r18_demo', 'BYOL', False, False, None, None, 1.9),
-    Row('byol-ddm', 'byol-ddm_r18_demo', 'BYOL', True, False, 1.0,
-        'ddm_weight', 2.2),
+        1.45),
+    Row('byol', 'byol_r18_demo', 'BYOL', False, False, None, 1.9),
+    Row('byol-ddm', 'byol-ddm_r18_demo', 'BYOL', True, False, 1.0, 2.2),
 )
 ROW_NAMES = tuple(row.name for row in ROWS)
 
@@ -114,11 +107,12 @@ def scale_crops(pipeline, factor):
     return changed
 
 
-def get_path(obj, dotted):
-    """``obj.a.b`` for ``dotted='a.b'``."""
-    for part in dotted.split('.'):
-        obj = getattr(obj, part)
-    return obj
+def strong_term_head(names):
+    """The head with the strong-view term and its weight β, of a model with
+    the config keys or submodules ``names``: ``ddm_head`` (a DDMHead beside
+    a base method's own head) where there is one, else ``head`` (CLSA's
+    DDMHead, the naive row's StrongContrastiveHead)."""
+    return 'ddm_head' if 'ddm_head' in names else 'head'
 
 
 def row_config(root, row, recipe, seed, data_root, work_dir):
@@ -136,10 +130,10 @@ def row_config(root, row, recipe, seed, data_root, work_dir):
     }
     if recipe['batch_size']:
         options['train_dataloader.batch_size'] = recipe['batch_size']
-    if row.beta is not None:
-        options[f'model.{row.beta_key}'] = row.beta
     cfg = load_config(
         osp.join(root, 'configs/demo', row.config + '.py'), options)
+    if row.beta is not None:
+        cfg.model[strong_term_head(cfg.model)].loss_weight = row.beta
     if recipe['queue_len'] and 'queue_len' in cfg.model:
         cfg.model.queue_len = recipe['queue_len']
     if recipe['batch_size'] and recipe['batch_size'] < 8:
@@ -218,8 +212,9 @@ def run_one(root, row, seed, recipe, data_root, run_dir, started=None):
     runner = build_runner(cfg)
     runner.train()
     model = runner.model
-    beta = None if row.beta_key is None else float(
-        get_path(model, row.beta_key))
+    beta = None if row.beta is None else float(
+        getattr(model, strong_term_head(dict(model.named_children())))
+        .loss_weight)
     torch.manual_seed(seed)
     result = dict(
         row=row.name,

@@ -96,8 +96,9 @@ def _mocov2(args, ddm: bool, symmetric: bool = False):
                               temperature=0.2), **common), [224, 224]
     crops = MULTI_CROP if args.multi_crop else SINGLE_CROP
     model = CLSA(head=dict(type='DDMHead'),
-                 num_weak_views=len(crops['weak']), symmetric=symmetric,
-                 channels_last=args.channels_last, **common)
+                 num_weak_views=len(crops['weak']),
+                 num_strong_views=len(crops['strong']), symmetric=symmetric,
+                 **common)
     return model, [224, *crops['weak'], *crops['strong']]
 
 
@@ -133,8 +134,9 @@ def mocov3(args, ddm: bool):
     if not ddm:
         return MoCoV3(**common), [224, 224]
     strong = strong_sizes(args)
-    return (MoCoV3DDM(num_strong_views=len(strong), **common),
-            [224, 224, *strong])
+    return (MoCoV3DDM(num_strong_views=len(strong),
+                      ddm_head=dict(type='DDMHead', ddm_temperature=0.2),
+                      **common), [224, 224, *strong])
 
 
 @method('simclr', 'SimCLR')
@@ -151,8 +153,9 @@ def simclr(args, ddm: bool):
     if not ddm:
         return SimCLR(**common), [224, 224]
     strong = strong_sizes(args)
-    return (SimCLRDDM(num_strong_views=len(strong), **common),
-            [224, 224, *strong])
+    return (SimCLRDDM(num_strong_views=len(strong),
+                      ddm_head=dict(type='DDMHead', ddm_temperature=0.1),
+                      **common), [224, 224, *strong])
 
 
 @method('byol', 'BYOL')
@@ -176,6 +179,7 @@ def byol(args, ddm: bool):
     # The queue must hold whole steps of 2 x batch target projections.
     queue_len = 65536 // (2 * args.batch) * 2 * args.batch
     return (BYOLDDM(num_strong_views=len(strong), queue_len=queue_len,
+                    ddm_head=dict(type='DDMHead', ddm_temperature=0.2),
                     **common), [224, 224, *strong])
 
 

@@ -2,20 +2,20 @@ from typing import Optional, Union
 
 import torch
 from mmengine.dataset import InfiniteSampler
-from mmengine.dist import get_world_size
 from mmengine.hooks import Hook
 from mmengine.model import ExponentialMovingAverage, is_model_wrapper
 from mmpretrain.models.utils import CosineEMA
 
+from clsa_mm.models.utils import EmbeddingQueue
 from clsa_mm.registry import HOOKS
 
 
 def ema_momentum(ema: ExponentialMovingAverage) -> float:
     """The momentum of the last update of ``ema``.
 
-    For a :class:`CosineEMA` it is found by running its own update rule
-    once on a scalar (0 averaged with 1 gives the momentum), so the
-    schedule lives in mmpretrain's class only.
+    Its ``momentum`` attribute, or for a :class:`CosineEMA` the momentum
+    found by running its own update rule once on a scalar (0 averaged with 1
+    gives the momentum), so the schedule lives in mmpretrain's class only.
 
     Args:
         ema (ExponentialMovingAverage): The averaged model.
@@ -30,56 +30,49 @@ def ema_momentum(ema: ExponentialMovingAverage) -> float:
 
 @HOOKS.register_module()
 class MomentumQueueHook(Hook):
-    """Key-encoder momentum schedule and queue checks of :class:`CLSA`.
+    """Momentum and queue bookkeeping of a model with a key encoder or queue.
 
-    - ``before_train``: raises a clear error if the queue is smaller than
-      the global batch or not a multiple of it, or if the loader would
-      yield a smaller last batch (``drop_last=False``), before the first
-      iteration. With ``cosine=True`` it makes the key encoder a
-      mmpretrain ``CosineEMA`` (same weights and step count), whose
-      momentum at update ``t`` of ``T`` training iterations is
-      ``m_t = m_0 · (cos(π t / T) + 1) / 2``: the decay ``1 - m_t`` goes
-      from ``1 - m_0`` to 1.0. Otherwise the model's ``momentum`` stays
-      constant.
-    - ``after_train_iter``: writes ``train/queue_ptr`` and
-      ``train/ema_momentum`` (the momentum of this step's update) to the
-      message hub, so that they appear in the logs. The loss statistics
-      (``pos_sim``, ``neg_sim``, ``ddm_entropy``) travel in the model's
-      loss dict instead.
+    Serves every model with a momentum encoder (an
+    ``ExponentialMovingAverage`` child: CLSA's ``encoder_k``, MoCo v3's
+    ``momentum_encoder``, BYOL's ``target_net``) or an
+    :class:`~clsa_mm.models.utils.EmbeddingQueue` (CLSA, BYOLDDM). The
+    momentum schedule is the EMA class's: constant for
+    ``ExponentialMovingAverage``, annealed by mmpretrain's ``CosineEMA``.
 
-    Args:
-        cosine (bool): Anneal the momentum with a half cosine. Defaults to
-            False.
+    - ``before_train``: starts the model's queue with the loader's batch
+      size (the model's own check of ``model.queue_len`` against the global
+      batch, then rank 0's queue on every rank), so that a bad length stops
+      the run before the first iteration, and refuses a loader that would
+      yield a smaller last batch (``drop_last=False``).
+    - ``after_train_iter``: writes ``train/ema_momentum`` (the momentum of
+      this step's update) and ``train/queue_ptr`` to the message hub, so
+      that they appear in the logs. The loss statistics travel in the
+      model's loss dict instead.
     """
 
     priority = 'NORMAL'
 
-    def __init__(self, cosine: bool = False) -> None:
-        self.cosine = cosine
-
     @staticmethod
     def _model(runner):
         model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        model = model.module if is_model_wrapper(model) else model
+        emas = [m for m in model.children()
+                if isinstance(m, ExponentialMovingAverage)]
+        if not emas and not isinstance(model, EmbeddingQueue):
+            raise TypeError(
+                'MomentumQueueHook needs a model with a momentum encoder (an '
+                'ExponentialMovingAverage) or an EmbeddingQueue, got '
+                f'{type(model).__name__}')
+        return model, emas[0] if emas else None
 
     def before_train(self, runner) -> None:
-        model = self._model(runner)
-        for name in ('encoder_k', 'queue_ptr', 'check_queue_len'):
-            if not hasattr(model, name):
-                raise TypeError(
-                    f'MomentumQueueHook needs a CLSA model, got '
-                    f'{type(model).__name__} without `{name}`')
-        if self.cosine and not isinstance(model.encoder_k, CosineEMA):
-            # CosineEMA only adds its end momentum to ExponentialMovingAverage
-            # (same parameters, buffers and step count).
-            model.encoder_k.__class__ = CosineEMA
-            model.encoder_k.end_momentum = 0.
-
+        model, _ = self._model(runner)
+        if not isinstance(model, EmbeddingQueue):
+            return
         loader = runner.train_dataloader
         # loader.batch_size is None with a custom batch sampler.
         batch_size = loader.batch_sampler.batch_size
-        world_size = get_world_size()
-        model.check_queue_len(batch_size, world_size)
+        model.start_queue(batch_size)
         if loader.drop_last or isinstance(loader.sampler, InfiniteSampler):
             return
         num_samples = len(loader.sampler)
@@ -95,7 +88,9 @@ class MomentumQueueHook(Hook):
                          batch_idx: int,
                          data_batch: Union[dict, tuple, list, None] = None,
                          outputs: Optional[dict] = None) -> None:
-        model = self._model(runner)
+        model, ema = self._model(runner)
         hub = runner.message_hub
-        hub.update_scalar('train/queue_ptr', int(model.queue_ptr))
-        hub.update_scalar('train/ema_momentum', ema_momentum(model.encoder_k))
+        if ema is not None:
+            hub.update_scalar('train/ema_momentum', ema_momentum(ema))
+        if isinstance(model, EmbeddingQueue):
+            hub.update_scalar('train/queue_ptr', int(model.queue_ptr))

@@ -1,14 +1,14 @@
 from typing import Dict, List, Optional, Union
 
 import torch
+import torch.nn as nn
 import torch.nn.functional as F
 from mmengine.dist import all_gather, get_rank
 from mmpretrain.models import MoCoV3
 from mmpretrain.structures import DataSample
 
 from clsa_mm.registry import MODELS, clsa_mm_scope
-from ..losses import ddm_loss
-from .ddm_utils import add_ddm_loss, init_ddm, recorded_outputs, split_views
+from ..utils import check_num_strong_views, split_views
 
 
 @MODELS.register_module()
@@ -16,27 +16,25 @@ class MoCoV3DDM(MoCoV3):
     """MoCo v3 with CLSA's distributional divergence minimisation (DDM).
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
-    (each N×3×h×w; J = ``num_strong_views``). The two crops go through
-    mmpretrain's :class:`MoCoV3` ``loss()`` unchanged, which gives the base
-    loss (``loss_contrastive``; ``loss`` when J = 0):
-    each crop goes through backbone and neck on its own (one BatchNorm
-    batch per crop), the momentum encoder (a ``CosineEMA``) is updated once,
-    then embeds both crops, and ``MoCoV3Head`` scores the predictor output
-    of each crop against the gathered momentum keys of the other crop. The
-    predictor outputs and the momentum keys are read as that ``loss()``
-    computes them (no second forward). The DDM anchors and banks are, with
-    ``a_c = normalize(pred(x_c))`` and ``K_call`` the L2-normalised momentum
-    keys of crop c gathered from all ranks (B×d; row ``r·N + n`` is sample n
-    of rank r, the row's positive in the base loss)::
+    (each N×3×h×w; J = ``num_strong_views``) and computes mmpretrain's
+    :class:`MoCoV3` loss step by step, as its ``loss()`` and
+    ``MoCoV3Head.loss`` do: each crop goes through backbone and neck on its
+    own (one BatchNorm batch per crop), the momentum encoder (a
+    ``CosineEMA``) is updated once, then embeds both crops; with
+    ``a_c = normalize(pred(g(f(x_c))))`` and ``K_call`` the L2-normalised
+    momentum keys of crop c gathered from all ranks (B×d; row ``r·N + n`` is
+    sample n of rank r), the base loss (``loss_contrastive``; ``loss`` when
+    J = 0) is::
 
-        a_1 against R_1 = K_2allᵀ,   a_2 against R_2 = K_1allᵀ
+        2T · Σ_c CE(a_c · K_{c'}allᵀ / T, rank·N + n),   c' = the other crop
 
-    Each strong view goes through backbone, neck and predictor (one
-    BatchNorm batch per view), ``s_j = normalize(pred(g(f(x_s[j]))))``, and
-    is scored against both banks::
+    DDM (``ddm_head``) scores every strong view, through backbone, neck and
+    predictor on its own, ``s_j = normalize(pred(g(f(x_s[j]))))``, against
+    the same banks: one bank ``[K_1all; K_2all]``, of which anchor ``a_c``
+    leaves out its own crop's keys::
 
-        p_c = softmax(stopgrad(a_c · R_c) / T2)
-        L_D = Σ_c Σ_j mean_n(-Σ p_c · log_softmax(s_j · R_c / T2))
+        p_c = softmax(stopgrad(a_c · K_{c'}allᵀ) / T2)
+        L_D = Σ_c Σ_j mean_n(-Σ p_c · log_softmax(s_j · K_{c'}allᵀ / T2))
 
     ``loss_ddm = β · L_D``. With no strong views the model is MoCoV3. Also
     returned (detached, logged): ``pos_sim`` and ``neg_sim`` (mean cosine
@@ -47,12 +45,12 @@ class MoCoV3DDM(MoCoV3):
         backbone (dict): The encoder (``ResNet`` or ``MoCoV3ViT``).
         neck (dict): The projector (``NonLinearNeck``).
         head (dict): ``MoCoV3Head`` with its predictor and temperature T.
+        ddm_head (dict): The ``DDMHead`` with T2 (``ddm_temperature``) and β
+            (``loss_weight``).
         base_momentum (float): The start momentum of the momentum encoder
             (1 - decay), annealed to 0 by ``CosineEMA``. Defaults to 0.01.
         num_strong_views (int): The number J of strong views after the two
             crops. Defaults to 1.
-        ddm_temperature (float): The DDM temperature T2. Defaults to 0.2.
-        ddm_weight (float): The weight β of the DDM loss. Defaults to 1.0.
         pretrained (str, optional): A checkpoint to initialise from.
             Defaults to None.
         data_preprocessor (dict, optional): The data preprocessor config.
@@ -66,10 +64,9 @@ class MoCoV3DDM(MoCoV3):
                  backbone: dict,
                  neck: dict,
                  head: dict,
+                 ddm_head: dict,
                  base_momentum: float = 0.01,
                  num_strong_views: int = 1,
-                 ddm_temperature: float = 0.2,
-                 ddm_weight: float = 1.0,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -81,12 +78,13 @@ class MoCoV3DDM(MoCoV3):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        init_ddm(self, num_strong_views, ddm_temperature, ddm_weight)
+        self.ddm_head = MODELS.build(ddm_head)
+        self.num_strong_views = check_num_strong_views(num_strong_views)
 
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
+    def _predict(self, x: torch.Tensor) -> torch.Tensor:
         """``normalize(pred(g(f(x))))`` of the online branch."""
-        z = self.neck(self.backbone(x))[0]
-        return F.normalize(self.head.predictor([z])[0])
+        return F.normalize(
+            self.head.predictor([self.neck(self.backbone(x))[0]])[0], dim=1)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -94,35 +92,43 @@ class MoCoV3DDM(MoCoV3):
 
         Args:
             inputs (list[Tensor]): The views ``[x_1, x_2, x_s[0..J-1]]``.
-            data_samples (list[DataSample]): Passed to MoCoV3 (unused).
+            data_samples (list[DataSample]): Unused.
 
         Returns:
-            dict[str, Tensor]: MoCoV3's ``loss``; with strong views it is
+            dict[str, Tensor]: MoCo v3's ``loss``; with strong views it is
             named ``loss_contrastive``, beside ``loss_ddm`` (β applied),
             ``pos_sim``, ``neg_sim`` and ``ddm_entropy``.
         """
-        crops, strongs = split_views(inputs, 2, self.num_strong_views,
+        crops, strongs = split_views(inputs, self.num_strong_views,
                                      type(self).__name__)
-        with recorded_outputs(self.head.predictor) as preds, \
-                recorded_outputs(self.momentum_encoder) as keys:
-            losses = super().loss(crops, data_samples, **kwargs)
-        if not strongs:
-            return losses
-        # MoCoV3.loss: keys k_1, k_2, then predictions of x_1 and x_2.
-        anchors = [F.normalize(pred) for pred in preds]
-        banks = [
-            torch.cat(all_gather(F.normalize(k))).t() for k in reversed(keys)
-        ]
-        strong = [self._embed(x) for x in strongs]
-        loss_ddm, stats = ddm_loss(anchors, strong, banks,
-                                   self.ddm_temperature)
+        # MoCoV3.loss and MoCoV3Head.loss, written out.
+        anchors = [self._predict(x) for x in crops]
         with torch.no_grad():
-            pos, neg = [], []
-            for anchor, bank in zip(anchors, banks):
-                sim = (anchor @ bank).float()
-                # Row n's own key is column rank·N + n.
-                pos.append(sim.diagonal(get_rank() * len(anchor)))
-                neg.append((sim.sum(dim=1) - pos[-1]) / (sim.shape[1] - 1))
-        return add_ddm_loss(losses, 'loss_contrastive', loss_ddm,
-                            self.ddm_weight, pos_sim=torch.cat(pos).mean(),
-                            neg_sim=torch.cat(neg).mean(), **stats)
+            self.momentum_encoder.update_parameters(
+                nn.Sequential(self.backbone, self.neck))
+            keys = [
+                torch.cat(all_gather(F.normalize(
+                    self.momentum_encoder(x)[0], dim=1)), dim=0)
+                for x in crops
+            ]
+        n, rank = anchors[0].shape[0], get_rank()
+        labels = torch.arange(n, device=keys[0].device) + n * rank
+        sims = [torch.einsum('nc,mc->nm', [anchors[c], keys[1 - c]])
+                for c in range(2)]
+        loss = sum(self.head.loss_module(sim / self.head.temperature, labels)
+                   for sim in sims)
+        if not strongs:
+            return dict(loss=loss)
+        # DDM over [K_1all; K_2all]; anchor c leaves out K_call.
+        b = keys[0].shape[0]
+        own_crop = [torch.arange(c * b, (c + 1) * b, device=labels.device)
+                    .expand(n, b) for c in range(2)]
+        losses = self.ddm_head.ddm(
+            anchors, [self._predict(x) for x in strongs],
+            torch.cat(keys).t(), excluded=own_crop)
+        with torch.no_grad():
+            sim = torch.cat(sims).float()  # row n's own key: column rank·N+n
+            pos = torch.cat([s.diagonal(rank * n) for s in sims]).float()
+            neg = (sim.sum(dim=1) - pos) / (b - 1)
+        return dict(loss_contrastive=loss, pos_sim=pos.mean(),
+                    neg_sim=neg.mean(), **losses)

@@ -1,13 +1,13 @@
 from typing import Dict, List, Optional, Union
 
 import torch
-from mmengine.dist import all_gather, get_rank
+from mmengine.dist import get_rank
 from mmpretrain.models import SimCLR
+from mmpretrain.models.selfsup.simclr import GatherLayer
 from mmpretrain.structures import DataSample
 
-from clsa_mm.models.losses import ddm_loss
 from clsa_mm.registry import MODELS, clsa_mm_scope
-from .ddm_utils import add_ddm_loss, init_ddm, recorded_outputs, split_views
+from ..utils import check_num_strong_views, split_views
 
 
 @MODELS.register_module()
@@ -15,33 +15,32 @@ class SimCLRDDM(SimCLR):
     """SimCLR with CLSA's distributional divergence minimisation (DDM).
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
-    (each N×3×h×w; J = ``num_strong_views``). The two crops go through
-    mmpretrain's :class:`SimCLR` ``loss()`` unchanged (one BatchNorm batch
-    of 2N rows ``x_1[0], x_2[0], x_1[1], ...``; NT-Xent over the 2B
-    gathered embeddings), which gives the base loss (``loss_contrastive``;
-    ``loss`` when J = 0). Its embeddings ``z`` (the
-    neck's output, L2-normalised as SimCLR does) are read as it computes
-    them and gathered from all ranks (no gradient): column
-    ``r·2N + 2n + c`` of the bank ``Z`` is crop ``c`` of sample ``n`` of
-    rank ``r``. The DDM anchors are ``z`` of crop 1 and of crop 2; each row
-    is scored against all 2B columns except its own. Each strong view goes
-    through backbone and neck on its own (its own BatchNorm batch) and is
-    scored against the same columns::
+    (each N×3×h×w; J = ``num_strong_views``) and computes mmpretrain's
+    :class:`SimCLR` loss step by step, as its ``loss()`` does: the two
+    crops form one BatchNorm batch of 2N rows ``x_1[0], x_2[0], x_1[1],
+    ...``, their embeddings ``z`` (the neck's output over its L2 norm +
+    1e-10) are gathered from all ranks into ``Z`` (2B×d; row
+    ``r·2N + 2n + c`` is crop ``c`` of sample ``n`` of rank ``r``), and the
+    base loss (``loss_contrastive``; ``loss`` when J = 0) is NT-Xent at T
+    over the 2B rows. DDM (``ddm_head``) takes the crops' rows of this rank
+    as anchors and ``Z`` (no gradient) as the bank, of which each row
+    leaves out its own column; each strong view goes through backbone and
+    neck on its own (its own BatchNorm batch)::
 
         p_c = softmax(stopgrad(z_c · Z) / T2)   (own column left out)
         L_D = Σ_c Σ_j mean_n(-Σ p_c · log_softmax(s_j · Z / T2))
 
-    ``loss_ddm = β · L_D``. With no strong views the model is SimCLR.
+    ``loss_ddm = β · L_D``; ``s_j · Z`` and its log-sum-exp are computed
+    once for both crops. With no strong views the model is SimCLR.
 
     Args:
         backbone (dict): The encoder (``ResNet``).
         neck (dict): The projector (``NonLinearNeck``).
         head (dict): SimCLR's ``ContrastiveHead`` (temperature T).
+        ddm_head (dict): The ``DDMHead`` with T2 (``ddm_temperature``, as T
+            in the configs) and β (``loss_weight``).
         num_strong_views (int): The number J of strong views after the two
             crops. Defaults to 1.
-        ddm_temperature (float): The DDM temperature T2. Defaults to 0.1
-            (SimCLR's T).
-        ddm_weight (float): The weight β of the DDM loss. Defaults to 1.0.
         pretrained (str, optional): A checkpoint to initialise from.
             Defaults to None.
         data_preprocessor (dict, optional): The data preprocessor config.
@@ -55,9 +54,8 @@ class SimCLRDDM(SimCLR):
                  backbone: dict,
                  neck: dict,
                  head: dict,
+                 ddm_head: dict,
                  num_strong_views: int = 1,
-                 ddm_temperature: float = 0.1,
-                 ddm_weight: float = 1.0,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -68,15 +66,13 @@ class SimCLRDDM(SimCLR):
             pretrained=pretrained,
             data_preprocessor=data_preprocessor,
             init_cfg=init_cfg)
-        init_ddm(self, num_strong_views, ddm_temperature, ddm_weight)
-
-    @staticmethod
-    def _normalize(z: torch.Tensor) -> torch.Tensor:
-        """The rows over their L2 norm + 1e-10, as SimCLR's ``loss()``."""
-        return z / (torch.norm(z, dim=1, keepdim=True) + 1e-10)
+        self.ddm_head = MODELS.build(ddm_head)
+        self.num_strong_views = check_num_strong_views(num_strong_views)
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self._normalize(self.neck(self.backbone(x))[0])
+        """``g(f(x))`` over its L2 norm + 1e-10, as SimCLR normalises."""
+        z = self.neck(self.backbone(x))[0]
+        return z / (torch.norm(z, p=2, dim=1, keepdim=True) + 1e-10)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -84,35 +80,33 @@ class SimCLRDDM(SimCLR):
 
         Args:
             inputs (list[Tensor]): The views ``[x_1, x_2, x_s[0..J-1]]``.
-            data_samples (list[DataSample]): Passed to SimCLR (unused).
+            data_samples (list[DataSample]): Unused.
 
         Returns:
             dict[str, Tensor]: SimCLR's ``loss``; with strong views it is
             named ``loss_contrastive``, beside ``loss_ddm`` (β applied) and
             ``ddm_entropy``.
         """
-        crops, strongs = split_views(inputs, 2, self.num_strong_views,
+        crops, strongs = split_views(inputs, self.num_strong_views,
                                      type(self).__name__)
-        with recorded_outputs(self.neck) as neck_outputs:
-            losses = super().loss(crops, data_samples, **kwargs)
+        # SimCLR.loss, written out.
+        x = torch.stack(crops, 1)
+        z = self._embed(x.reshape((x.size(0) * 2, ) + x.shape[2:]))  # 2N×d
+        z_all = torch.cat(GatherLayer.apply(z), dim=0)  # 2B×d
+        s = torch.matmul(z_all, z_all.permute(1, 0))
+        mask, pos_idx, neg_mask = self._create_buffer(
+            z_all.size(0) // 2, s.device)
+        s = torch.masked_select(s, mask == 1).reshape(s.size(0), -1)
+        positive = s[pos_idx].unsqueeze(1)  # 2B×1: the other crop
+        negative = torch.masked_select(s, neg_mask == 1).reshape(
+            s.size(0), -1)  # 2B×(2B-2)
+        loss = self.head.loss(positive, negative)
         if not strongs:
-            return losses
-        if len(neck_outputs) != 1:
-            raise RuntimeError(f'mmpretrain\'s SimCLR.loss called the neck '
-                               f'{len(neck_outputs)} times, not once')
-        # 2N × d: x_1[0], x_2[0], x_1[1], ...
-        z = self._normalize(neck_outputs[0])
-        bank = torch.cat(all_gather(z)).t()  # d × 2B
+            return dict(loss=loss)
+        # DDM over Z; row n of crop c leaves out its own column.
         n = z.shape[0] // 2
-        anchors, supports = [], []
-        for c in range(2):
-            anchors.append(z[c::2])
-            support = z.new_ones(n, bank.shape[1], dtype=torch.bool)
-            # Row n's own column rank·2N + 2n + c is left out.
-            support[:, get_rank() * 2 * n + c::2].diagonal().fill_(False)
-            supports.append(support)
-        strong = [self._embed(x) for x in strongs]
-        loss_ddm, stats = ddm_loss(anchors, strong, bank,
-                                   self.ddm_temperature, supports=supports)
-        return add_ddm_loss(losses, 'loss_contrastive', loss_ddm,
-                            self.ddm_weight, **stats)
+        own = torch.arange(n, device=z.device) * 2 + get_rank() * 2 * n
+        losses = self.ddm_head.ddm(
+            [z[0::2], z[1::2]], [self._embed(x) for x in strongs],
+            z_all.detach().t(), excluded=[own, own + 1])
+        return dict(loss_contrastive=loss, **losses)

@@ -4,6 +4,7 @@
 model = dict(
     type='CLSA',
     num_weak_views=1,
+    num_strong_views=1,
     queue_len=65536,
     feat_dim=128,
     momentum=0.001,

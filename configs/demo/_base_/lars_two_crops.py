@@ -11,8 +11,8 @@
 #   as the demo keeps MoCo v2's 0.03 (SimCLR and BYOL 4.8 x 256 / 4096 =
 #   0.3), plain OptimWrapper (no AMP), the demo's single cosine schedule
 #   over max_epochs (the recipes' 10 warm-up epochs dropped);
-# - no MomentumQueueHook (CLSA's); MoCo v3's and BYOL's CosineEMA anneal
-#   their own momentum.
+# - MoCo v3's and BYOL's CosineEMA anneal their own momentum; their rows
+#   log it with MomentumQueueHook (SimCLR has no momentum encoder).
 _base_ = '../clsa_r18_demo.py'
 
 pipeline = _base_.train_dataloader.dataset.pipeline.copy()
