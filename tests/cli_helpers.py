@@ -1,4 +1,5 @@
 """Helpers for tests that run the command line tools in subprocesses."""
+import importlib
 import os
 import os.path as osp
 import re
@@ -36,6 +37,17 @@ def stderr_tail(stderr, limit=4000):
         skip = False
         lines.append(line)
     return '\n'.join(lines)[-limit:]
+
+
+def load_tool(path):
+    """Import the tools/ file ``path`` as a module, its folder first on
+    ``sys.path`` as ``python PATH`` has it (for the modules next to it)."""
+    folder = osp.join(REPO, osp.dirname(path))
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    module = importlib.import_module(osp.splitext(osp.basename(path))[0])
+    assert module.__file__ == osp.join(REPO, path), module.__file__
+    return module
 
 
 def run_tool(args, timeout=600, check=True, **env):

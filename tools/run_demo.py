@@ -1,7 +1,7 @@
 """The CLSA demo (``make demo``): pretrain CLSA and MoCo v2 (the same
 recipe without the strong views and DDM) on the demo data, then compare
-both backbones with each other and with a random one
-(clsa_mm/apis/demo.py).
+both backbones with each other and with a random one (the steps:
+demo_steps.py next to it).
 
 Prints one line per step with its time (a progress bar on a terminal) and
 the table; the full output of every step goes to
@@ -15,7 +15,7 @@ import warnings
 # A quiet first run: not the deprecation notice of MMEngine's imports.
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
-from clsa_mm.apis import Demo  # noqa: E402
+from demo_steps import Demo  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 

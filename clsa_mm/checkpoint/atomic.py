@@ -3,7 +3,7 @@ import io
 import os
 import os.path as osp
 from pathlib import Path
-from typing import Union
+from typing import Any, Callable, Optional, Union
 
 import torch
 
@@ -48,17 +48,25 @@ def atomic_write(data: bytes, filepath: Union[str, Path]) -> None:
 
 def save_checkpoint(obj,
                     filename: Union[str, Path],
-                    force: bool = False) -> None:
-    """``torch.save`` ``obj`` to ``filename`` atomically; never replace a file.
+                    force: bool = False,
+                    dumps: Optional[Callable[[Any], bytes]] = None) -> None:
+    """Save ``obj`` to ``filename`` atomically; never replace a file unasked.
 
     Args:
         obj: What to save.
         filename (str | Path): The output file.
         force (bool): Replace an existing ``filename``. Defaults to False.
+        dumps (Callable, optional): Turns ``obj`` into the file's bytes.
+            Defaults to :func:`torch.save`'s format; detectron2's ``.pkl``
+            files take :func:`pickle.dumps`.
     """
     if osp.exists(filename) and not force:
         raise FileExistsError(
             f'{filename} exists; pass --force to overwrite it')
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    atomic_write(buffer.getvalue(), osp.abspath(filename))
+    if dumps is None:
+        buffer = io.BytesIO()
+        torch.save(obj, buffer)
+        data = buffer.getvalue()
+    else:
+        data = dumps(obj)
+    atomic_write(data, osp.abspath(filename))

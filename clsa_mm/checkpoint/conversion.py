@@ -1,16 +1,16 @@
 """Checkpoint conversion: backbone exports, authors' files, init options."""
 import copy
 import os.path as osp
-import pickle
 import re
 from collections import OrderedDict
 
 import torch
+from mmengine.registry import MODELS
 
-from .atomic import atomic_write
 from .fit import check_pretrained_config
 from .kinds import (BACKBONE, BACKBONE_PREFIX, CLSA_MM, backbone_state_dict,
-                    get_state_dict, load_checkpoint_of_kind)
+                    load_checkpoint_of_kind)
+from .state_dicts import compare_state_dicts, get_state_dict, is_bn_counter
 
 
 def backbone_checkpoint(checkpoint, source, layout='mmpretrain'):
@@ -147,60 +147,28 @@ def pretrained_cfg_options(cfg, filename):
     return options
 
 
-def _resnet50_shapes():
-    """``{key: shape}`` of a ResNet-50 backbone as torchvision names it.
-
-    Batch norms list ``num_batches_tracked`` too (shape ``()``); files
-    without it are accepted.
-    """
-    shapes = OrderedDict()
-
-    def add_bn(prefix, channels):
-        for name in ('weight', 'bias', 'running_mean', 'running_var'):
-            shapes[f'{prefix}.{name}'] = (channels, )
-        shapes[f'{prefix}.num_batches_tracked'] = ()
-
-    shapes['conv1.weight'] = (64, 3, 7, 7)
-    add_bn('bn1', 64)
-    inplanes = 64
-    for stage, (blocks, planes) in enumerate(
-            zip((3, 4, 6, 3), (64, 128, 256, 512)), 1):
-        for i in range(blocks):
-            block = f'layer{stage}.{i}'
-            shapes[f'{block}.conv1.weight'] = (planes, inplanes, 1, 1)
-            add_bn(f'{block}.bn1', planes)
-            shapes[f'{block}.conv2.weight'] = (planes, planes, 3, 3)
-            add_bn(f'{block}.bn2', planes)
-            shapes[f'{block}.conv3.weight'] = (planes * 4, planes, 1, 1)
-            add_bn(f'{block}.bn3', planes * 4)
-            if i == 0:
-                shapes[f'{block}.downsample.0.weight'] = (planes * 4,
-                                                          inplanes, 1, 1)
-                add_bn(f'{block}.downsample.1', planes * 4)
-            inplanes = planes * 4
-    return shapes
-
-
 def check_resnet50(state_dict, source):
     """Raise a ValueError naming ``source`` unless ``state_dict`` is an R50.
+
+    The expected keys and shapes are those of mmpretrain's ``ResNet``
+    (depth 50), which names its tensors as torchvision does; files without
+    the BN counters ``num_batches_tracked`` are accepted.
 
     Args:
         state_dict (dict): Backbone keys (``conv1.weight``, ``layer1.0...``)
             to tensors.
         source (str): The file it came from, for the error.
     """
-    shapes = _resnet50_shapes()
-    optional = {k for k in shapes if k.endswith('num_batches_tracked')}
-    missing = [k for k in shapes if k not in state_dict and k not in optional]
-    unexpected = [k for k in state_dict if k not in shapes]
-    wrong = [f'{k} {tuple(v.shape)} (expected {shapes[k]})'
-             for k, v in state_dict.items()
-             if k in shapes and tuple(v.shape) != shapes[k]]
-    if missing or unexpected or wrong:
-        problems = [f'{name} {keys[:3]}{" ..." if len(keys) > 3 else ""}'
-                    for name, keys in (('missing keys', missing),
-                                       ('unexpected keys', unexpected),
-                                       ('wrong shapes', wrong)) if keys]
+    expected = MODELS.build(dict(type='mmpretrain.ResNet',
+                                 depth=50)).state_dict()
+    diff = compare_state_dicts(expected, state_dict, optional=is_bn_counter)
+    wrong = [f'{key} {got} (expected {want})'
+             for key, got, want in diff.wrong_shape]
+    problems = [f'{name} {keys[:3]}{" ..." if len(keys) > 3 else ""}'
+                for name, keys in (('missing keys', diff.missing),
+                                   ('unexpected keys', diff.unexpected),
+                                   ('wrong shapes', wrong)) if keys]
+    if problems:
         raise ValueError(
             f'{source} does not hold a ResNet-50 backbone (detectron2 export '
             f'supports ResNet-50 only): {"; ".join(problems)}')
@@ -252,20 +220,3 @@ def detectron2_checkpoint(checkpoint, source):
                         for k, v in state_dict.items())
     return {'model': model, '__author__': 'clsa_mm',
             'matching_heuristics': True}
-
-
-def save_detectron2_checkpoint(obj, filename, force=False):
-    """Pickle ``obj`` to ``filename`` (a ``.pkl`` detectron2 reads).
-
-    Written atomically; an existing ``filename`` is only replaced with
-    ``force``.
-
-    Args:
-        obj (dict): From :func:`detectron2_checkpoint`.
-        filename (str): The output file.
-        force (bool): Replace an existing file. Defaults to False.
-    """
-    if osp.exists(filename) and not force:
-        raise FileExistsError(
-            f'{filename} exists; pass --force to overwrite it')
-    atomic_write(pickle.dumps(obj), osp.abspath(filename))

@@ -20,6 +20,7 @@ from mmengine.registry import MODELS, DefaultScope
 from mmengine.runner.checkpoint import CheckpointLoader
 
 from .loading import load_local_checkpoint
+from .state_dicts import compare_state_dicts, get_state_dict, is_bn_counter
 
 PLACEHOLDER = '<PRETRAIN>'
 MAX_LISTED = 4
@@ -37,19 +38,6 @@ _VIT_SIZES = {192: 'Ti', 384: 'S', 768: 'B', 1024: 'L', 1280: 'H'}
 _VIT_DEPTHS = {192: 12, 384: 12, 768: 12, 1024: 24, 1280: 32}
 
 
-def _tensors(state_dict):
-    return OrderedDict((k, v) for k, v in state_dict.items()
-                       if isinstance(k, str) and hasattr(v, 'shape'))
-
-
-def file_weights(checkpoint):
-    """The tensors of a loaded file: its ``state_dict``, or itself."""
-    if not isinstance(checkpoint, dict):
-        return OrderedDict()
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    return _tensors(state_dict) if isinstance(state_dict, dict) else {}
-
-
 def weights_for_module(checkpoint, prefix=None):
     """What ``Pretrained(prefix=prefix)`` offers its module, as MMEngine
     reads it: without a prefix every tensor with ``module.`` stripped, with
@@ -62,7 +50,7 @@ def weights_for_module(checkpoint, prefix=None):
     Returns:
         OrderedDict: Keys as the module names them, to tensors.
     """
-    weights = file_weights(checkpoint)
+    weights = get_state_dict(checkpoint)
     if prefix is None:
         return OrderedDict(
             (re.sub(r'^module\.', '', k), v) for k, v in weights.items())
@@ -148,7 +136,7 @@ def describe_weights(checkpoint, layout=True):
     Returns:
         str: The description.
     """
-    weights = file_weights(checkpoint)
+    weights = get_state_dict(checkpoint)
     if not weights:
         return 'no tensors'
     count = f'{len(weights)} tensors'
@@ -184,28 +172,24 @@ def _resizable(module, key, loaded, wanted):
 
 def _problems(module, weights):
     """``(wrong shapes, missing)``: the module's offending keys, described."""
-    expected = module.state_dict()
-    new = set(_new_keys(module, expected))
-    wrong, missing = [], []
-    for key, wanted in expected.items():
-        if key in new:
-            continue
-        loaded = weights.get(key)
-        if loaded is None:
-            # MMEngine also ignores BN counters (old torchvision files).
-            if not key.endswith('num_batches_tracked'):
-                missing.append(
-                    f'{key}: model {tuple(wanted.shape)}, not in the file')
-        elif loaded.shape != wanted.shape and not _resizable(
-                module, key, loaded, wanted):
-            wrong.append(f'{key}: file {tuple(loaded.shape)} vs model '
-                         f'{tuple(wanted.shape)}')
+    new = set(_new_keys(module, module.state_dict()))
+    expected = OrderedDict((k, v) for k, v in module.state_dict().items()
+                           if k not in new)
+    # MMEngine also ignores BN counters (old torchvision files).
+    diff = compare_state_dicts(expected, weights, optional=is_bn_counter)
+    wrong = [
+        f'{key}: file {got} vs model {want}'
+        for key, got, want in diff.wrong_shape
+        if not _resizable(module, key, weights[key], expected[key])
+    ]
+    missing = [f'{key}: model {tuple(expected[key].shape)}, not in the file'
+               for key in diff.missing]
     return wrong, missing
 
 
 def _prefix_hint(module, checkpoint, prefix):
     roots = [None, *(r or None for r in _architectures(
-        file_weights(checkpoint)))]
+        get_state_dict(checkpoint)))]
     for root in dict.fromkeys(roots):
         if root != prefix and not any(_problems(
                 module, weights_for_module(checkpoint, root))):

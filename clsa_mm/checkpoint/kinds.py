@@ -16,6 +16,7 @@ Every file is read with ``torch.load(weights_only=True)``.
 from collections import OrderedDict
 
 from .loading import load_local_checkpoint
+from .state_dicts import get_state_dict
 
 CLSA_MM = 'clsa_mm'
 BACKBONE = 'backbone'
@@ -30,17 +31,9 @@ KIND_DESCRIPTIONS = {
 BACKBONE_PREFIX = 'backbone.'
 
 
-def get_state_dict(checkpoint):
-    """The weights of ``checkpoint``: its ``state_dict`` or itself."""
-    if not isinstance(checkpoint, dict):
-        return {}
-    state_dict = checkpoint.get('state_dict', checkpoint)
-    return state_dict if isinstance(state_dict, dict) else {}
-
-
 def checkpoint_kind(checkpoint):
     """``'clsa_mm'``, ``'backbone'``, ``'reference'`` or None (see above)."""
-    keys = [k for k in get_state_dict(checkpoint) if isinstance(k, str)]
+    keys = list(get_state_dict(checkpoint))
     if any(k.startswith(BACKBONE_PREFIX) for k in keys):
         return CLSA_MM
     names = {k[len('module.'):] if k.startswith('module.') else k

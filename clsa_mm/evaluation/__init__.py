@@ -1,4 +1,9 @@
-from .features import extract_features
+from .features import (build_feature_loader, build_feature_preprocessor,
+                       extract_features)
 from .knn import knn_accuracy, knn_classify
+from .linear_probe import linear_probe
 
-__all__ = ['extract_features', 'knn_accuracy', 'knn_classify']
+__all__ = [
+    'build_feature_loader', 'build_feature_preprocessor', 'extract_features',
+    'knn_accuracy', 'knn_classify', 'linear_probe'
+]

@@ -1,7 +1,50 @@
 """Frozen encoder features of a labelled data set."""
+import copy
+
 import torch
 import torch.nn.functional as F
+from mmengine.runner import Runner
 from mmengine.utils import ProgressBar
+
+from clsa_mm.registry import MODELS
+
+
+def build_feature_loader(cfg, split, batch_size=None):
+    """The ``split`` dataloader of ``cfg`` as features are read from it: with
+    the deterministic ``val_dataloader`` pipeline, unshuffled, nothing
+    dropped.
+
+    Args:
+        cfg (mmengine.Config): A classification config (e.g. a linear probe).
+        split (str): ``'train'``, ``'val'`` or ``'test'``.
+        batch_size (int, optional): Overrides the config's batch size.
+
+    Returns:
+        DataLoader: The loader.
+    """
+    loader = copy.deepcopy(cfg.get(f'{split}_dataloader'))
+    if not loader or 'pipeline' not in loader.get('dataset', {}):
+        raise KeyError(f'{cfg.filename}: {split}_dataloader.dataset.pipeline '
+                       'is needed to extract features')
+    loader.dataset.pipeline = copy.deepcopy(
+        cfg.val_dataloader.dataset.pipeline)
+    loader.sampler = dict(type='DefaultSampler', shuffle=False)
+    loader.pop('batch_sampler', None)
+    loader.drop_last = False
+    if batch_size:
+        loader.batch_size = batch_size
+    return Runner.build_dataloader(loader)
+
+
+def build_feature_preprocessor(cfg):
+    """The data preprocessor of ``cfg``'s classifier, without one-hot
+    labels (``ClsDataPreprocessor`` unless the config names another)."""
+    preprocessor = copy.deepcopy(
+        cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
+        or {})
+    preprocessor.setdefault('type', 'ClsDataPreprocessor')
+    preprocessor.pop('to_onehot', None)
+    return MODELS.build(preprocessor)
 
 
 @torch.no_grad()

@@ -3,10 +3,12 @@ import re
 
 import numpy as np
 import pytest
-from cli_helpers import run_tool
+from cli_helpers import load_tool, run_tool
 from PIL import Image
 
-from clsa_mm.apis.ablation import ROW_NAMES, ROWS, scale_crops, summarise
+ablation_runs = load_tool('tools/benchmarks/ablation_runs.py')
+ROW_NAMES, ROWS = ablation_runs.ROW_NAMES, ablation_runs.ROWS
+scale_crops, summarise = ablation_runs.scale_crops, ablation_runs.summarise
 
 TOOL = 'tools/benchmarks/ablation.py'
 KEYS = {

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from cli_helpers import run_tool
 
-from clsa_mm.apis.demo_data import (hold_out_cells, load_photo,
+from clsa_mm.datasets.demo_data import (hold_out_cells, load_photo,
                                     make_demo_data, sample_boxes)
 
 TOOL = 'tools/dataset_converters/make_demo_data.py'

@@ -3,7 +3,11 @@ import sys
 
 import pytest
 
-from clsa_mm.apis.quiet_steps import QuietSteps, epoch_progress
+from cli_helpers import load_tool
+
+quiet_steps = load_tool('tools/quiet_steps.py')
+QuietSteps = quiet_steps.QuietSteps
+epoch_progress = quiet_steps.epoch_progress
 
 # A fake training run: 2 epochs of 4 iterations, logged every 2.
 TRAINING = '''

@@ -3,11 +3,12 @@ import re
 
 import numpy as np
 import torch
-from cli_helpers import REPO, run_tool
+from cli_helpers import REPO, load_tool, run_tool
 from PIL import Image
 
-from clsa_mm.apis.demo import Demo
 from clsa_mm.checkpoint import load_local_checkpoint
+
+Demo = load_tool('tools/demo_steps.py').Demo
 
 
 def test_quick_demo_runs_every_step_quietly(tmp_path):

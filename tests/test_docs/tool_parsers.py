@@ -15,6 +15,7 @@ import argparse
 import contextlib
 import io
 import json
+import os
 import runpy
 import sys
 import traceback
@@ -33,8 +34,10 @@ def run_help(path):
 
     argparse.ArgumentParser.print_help = capture
     out, code, error = io.StringIO(), None, None
-    argv = sys.argv
+    argv, path_entries = sys.argv, list(sys.path)
     sys.argv = [path, '--help']
+    # As `python PATH` has it: the tool imports the modules next to it.
+    sys.path.insert(0, os.path.dirname(os.path.abspath(path)))
     try:
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
             runpy.run_path(path, run_name='__main__')
@@ -45,7 +48,7 @@ def run_help(path):
         error = traceback.format_exc(limit=-3)
     finally:
         argparse.ArgumentParser.print_help = print_help
-        sys.argv = argv
+        sys.argv, sys.path[:] = argv, path_entries
     parser = captured[-1] if captured else None
     return parser, dict(exit=code, output=out.getvalue(), error=error)
 

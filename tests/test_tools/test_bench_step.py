@@ -1,24 +1,13 @@
 """tools/benchmarks/bench_step.py: every ``--method`` builds CLSA-X and X
 with the views each expects; one step of each runs on tiny images."""
 import argparse
-import importlib.util
-import os.path as osp
 
 import pytest
 import torch
 
-from cli_helpers import REPO
+from cli_helpers import load_tool
 
-
-def load_tool():
-    path = osp.join(REPO, 'tools', 'benchmarks', 'bench_step.py')
-    spec = importlib.util.spec_from_file_location('bench_step', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-bench_step = load_tool()
+bench_step = load_tool('tools/benchmarks/bench_step.py')
 
 
 @pytest.mark.parametrize('name', sorted(bench_step.METHODS))

@@ -1,4 +1,4 @@
-"""The ablation benchmark (clsa_mm/apis/ablation.py, docs/ablation.md):
+"""The ablation benchmark (ablation_runs.py next to it, docs/ablation.md):
 MoCo v2, naive strong views, CLSA with three betas, and MoCo v3, SimCLR and
 BYOL with and without DDM, pretrained on the demo data with one shrunk
 recipe and several seeds, scored by linear probe and k-NN top-1.
@@ -17,7 +17,7 @@ import warnings
 
 warnings.filterwarnings('ignore', message='pkg_resources is deprecated')
 
-from clsa_mm.apis.ablation import ROW_NAMES, Ablation  # noqa: E402
+from ablation_runs import ROW_NAMES, Ablation  # noqa: E402
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 

@@ -8,17 +8,17 @@ with the ``val_dataloader`` pipeline, unshuffled) is the memory bank; every
 cosine-similar training features, weighted by exp(similarity / T).
 """
 import argparse
-import copy
 
 import torch
 from mmengine.config import DictAction
 from mmengine.fileio import dump
 from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
-from mmengine.runner import Runner
 
 from clsa_mm.checkpoint import pretrained_cfg_options
-from clsa_mm.evaluation import extract_features, knn_accuracy, knn_classify
+from clsa_mm.evaluation import (build_feature_loader,
+                                build_feature_preprocessor, extract_features,
+                                knn_accuracy, knn_classify)
 from clsa_mm.registry import MODELS
 from clsa_mm.utils import load_config
 
@@ -48,22 +48,6 @@ def parse_args():
     return parser.parse_args()
 
 
-def build_loader(cfg, split, batch_size):
-    """``split`` dataloader with the deterministic val pipeline."""
-    loader = copy.deepcopy(cfg.get(f'{split}_dataloader'))
-    if not loader or 'pipeline' not in loader.get('dataset', {}):
-        raise KeyError(f'{cfg.filename}: {split}_dataloader.dataset.pipeline '
-                       'is needed for k-NN')
-    loader.dataset.pipeline = copy.deepcopy(
-        cfg.val_dataloader.dataset.pipeline)
-    loader.sampler = dict(type='DefaultSampler', shuffle=False)
-    loader.pop('batch_sampler', None)
-    loader.drop_last = False
-    if batch_size:
-        loader.batch_size = batch_size
-    return Runner.build_dataloader(loader)
-
-
 def main():
     args = parse_args()
     cfg = load_config(args.config, args.cfg_options)
@@ -76,18 +60,13 @@ def main():
     cfg.merge_from_dict(pretrained_cfg_options(cfg, args.checkpoint))
     backbone = MODELS.build(cfg.model.backbone)
     backbone.init_weights()
-    preprocessor_cfg = copy.deepcopy(
-        cfg.model.get('data_preprocessor') or cfg.get('data_preprocessor')
-        or {})
-    preprocessor_cfg.setdefault('type', 'ClsDataPreprocessor')
-    preprocessor_cfg.pop('to_onehot', None)
-    data_preprocessor = MODELS.build(preprocessor_cfg)
+    data_preprocessor = build_feature_preprocessor(cfg)
     backbone.to(args.device)
     data_preprocessor.to(args.device)
 
     feats = {}
     for split in ('train', 'val'):
-        loader = build_loader(cfg, split, args.batch_size)
+        loader = build_feature_loader(cfg, split, args.batch_size)
         print_log(f'Extracting {split} features of {len(loader.dataset)} '
                   'images', logger='current')
         feats[split] = extract_features(backbone, data_preprocessor, loader)

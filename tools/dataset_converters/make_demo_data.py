@@ -1,9 +1,9 @@
-"""Make the ImageNet-style demo data set (see clsa_mm/apis/demo_data.py)."""
+"""Make the ImageNet-style demo data set (clsa_mm/datasets/demo_data.py)."""
 import argparse
 
 from mmengine.logging import print_log
 
-from clsa_mm.apis.demo_data import ALL_PHOTOS, DEFAULTS, make_demo_data
+from clsa_mm.datasets.demo_data import ALL_PHOTOS, DEFAULTS, make_demo_data
 
 
 def parse_args():

@@ -9,11 +9,11 @@ the pickle (``stem.conv1.*``, ``res2.0.conv1.norm.*`` ..., numpy arrays,
 ``matching_heuristics: True``) that detectron2 loads for a ResNet-50.
 """
 import argparse
+import pickle
 
 from clsa_mm.checkpoint import (BACKBONE, CLSA_MM, backbone_checkpoint,
                                 detectron2_checkpoint,
-                                load_checkpoint_of_kind, save_checkpoint,
-                                save_detectron2_checkpoint)
+                                load_checkpoint_of_kind, save_checkpoint)
 
 
 def parse_args():
@@ -42,7 +42,8 @@ def main():
         checkpoint, _ = load_checkpoint_of_kind(args.input,
                                                 (CLSA_MM, BACKBONE))
         out = detectron2_checkpoint(checkpoint, args.input)
-        save_detectron2_checkpoint(out, args.output, force=args.force)
+        save_checkpoint(out, args.output, force=args.force,
+                        dumps=pickle.dumps)
         print(f'Wrote {len(out["model"])} backbone arrays (detectron2 '
               f'layout) to {args.output}')
         return

@@ -1,8 +1,8 @@
-import re
-
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
+from clsa_mm.checkpoint import compare_state_dicts
+from clsa_mm.checkpoint.fit import weights_for_module
 from clsa_mm.registry import HOOKS
 
 
@@ -30,19 +30,13 @@ class CheckpointMatchHook(Hook):
     def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
         model = runner.model.module if is_model_wrapper(
             runner.model) else runner.model
-        expected = model.state_dict()
-        loaded = checkpoint.get('state_dict', checkpoint)
-        loaded = {re.sub(r'^module\.', '', k): v for k, v in loaded.items()}
-        missing = [k for k in expected if k not in loaded]
-        unexpected = [k for k in loaded if k not in expected]
-        wrong_shape = [
-            f'{k} {tuple(loaded[k].shape)} vs {tuple(v.shape)}'
-            for k, v in expected.items()
-            if k in loaded and hasattr(loaded[k], 'shape')
-            and loaded[k].shape != v.shape
-        ]
+        # The checkpoint's tensors, ``module.`` stripped as MMEngine loads.
+        missing, unexpected, wrong_shape = compare_state_dicts(
+            model.state_dict(), weights_for_module(checkpoint))
         if not (missing or unexpected or wrong_shape):
             return
+        wrong_shape = [f'{key} {got} vs {want}'
+                       for key, got, want in wrong_shape]
         source = runner._load_from or 'the checkpoint'
         n = self.max_listed
         problems = []

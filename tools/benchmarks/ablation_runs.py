@@ -1,16 +1,16 @@
 """The ablation benchmark: CLSA against its base methods at equal budget.
 
-Every (row, seed) run is one subprocess (:func:`run_one`) that pretrains the
-row's demo config, shrunk by the recipe the same way for every row, then
-extracts frozen features of the demo train and val splits once and scores
-them with a linear probe (logistic regression on standardised features)
-and a k-NN vote. Each run writes ``runs/<row>/seed_<seed>/result.json``;
-a run with that file is skipped, an interrupted pretraining resumes from
-its last checkpoint. :class:`Ablation` runs what is missing, prints one line
-per finished run with an ETA, and writes ``results.json``, ``results.md``
-and ``results.png``. docs/ablation.md describes the rows and the recipe.
+Every (row, seed) run is one subprocess (this file as a script,
+:func:`run_one`) that pretrains the row's demo config, shrunk by the
+recipe the same way for every row, then extracts frozen features of the
+demo train and val splits once and scores them with a linear probe
+(logistic regression on standardised features) and a k-NN vote. Each run
+writes ``runs/<row>/seed_<seed>/result.json``; a run with that file is
+skipped, an interrupted pretraining resumes from its last checkpoint.
+:class:`Ablation` runs what is missing, prints one line per finished run
+with an ETA, and writes ``results.json``, ``results.md`` and
+``results.png``. docs/ablation.md describes the rows and the recipe.
 """
-import copy
 import json
 import os
 import os.path as osp
@@ -21,9 +21,9 @@ from collections import namedtuple
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from .demo_data import make_demo_data
+from clsa_mm.datasets import make_demo_data
+from clsa_mm.visualization import format_table, plot_result_bars
 
 # name: the row's name (``--rows``); config: file stem in configs/demo;
 # method/ddm/strong_as_positive: what the row is; beta: the weight of the
@@ -78,7 +78,7 @@ RECIPES = dict(
 )
 PROBE_CONFIG = 'configs/demo/r18_linear_demo.py'
 KNN = dict(k=20, temperature=0.07)
-LINEAR = dict(weight_decay=1e-3, max_iter=300)
+LINEAR = dict(weight_decay=1e-3)
 
 
 def scale_crops(pipeline, factor):
@@ -153,59 +153,22 @@ def row_config(root, row, recipe, seed, data_root, work_dir):
 def eval_loaders(root, data_root):
     """Unshuffled train and val loaders of the demo data with the probe
     config's test pipeline, and its data preprocessor."""
-    from mmengine.runner import Runner
-
-    from clsa_mm.registry import MODELS
+    from clsa_mm.evaluation import (build_feature_loader,
+                                    build_feature_preprocessor)
     from clsa_mm.utils import load_config
-    cfg = load_config(osp.join(root, PROBE_CONFIG))
-    loaders = {}
-    for split in ('train', 'val'):
-        loader = copy.deepcopy(cfg[f'{split}_dataloader'])
-        loader.dataset.update(
-            data_root=data_root,
-            metainfo=dict(classes=osp.join(data_root, 'meta/classes.txt')),
-            pipeline=copy.deepcopy(cfg.val_dataloader.dataset.pipeline))
-        loader.update(
-            sampler=dict(type='DefaultSampler', shuffle=False),
-            drop_last=False,
-            num_workers=0,
-            persistent_workers=False)
-        loaders[split] = Runner.build_dataloader(loader)
-    preprocessor = copy.deepcopy(cfg.data_preprocessor)
-    preprocessor.setdefault('type', 'ClsDataPreprocessor')
-    preprocessor.pop('to_onehot', None)
-    return loaders, MODELS.build(preprocessor)
-
-
-def linear_probe(train_feats, train_labels, val_feats, val_labels,
-                 num_classes, weight_decay, max_iter):
-    """Top-1 (%) of a multinomial logistic regression on frozen features.
-
-    The features are standardised with the training mean and std; the
-    classifier starts at zero and is fitted by full-batch L-BFGS with an L2
-    penalty ``weight_decay``, so the result is deterministic.
-    """
-    mean = train_feats.mean(0)
-    std = train_feats.std(0) + 1e-6
-    x_train = (train_feats - mean) / std
-    x_val = (val_feats - mean) / std
-    fc = torch.nn.Linear(x_train.size(1), num_classes)
-    torch.nn.init.zeros_(fc.weight)
-    torch.nn.init.zeros_(fc.bias)
-    optimizer = torch.optim.LBFGS(
-        fc.parameters(), max_iter=max_iter, line_search_fn='strong_wolfe')
-
-    def closure():
-        optimizer.zero_grad()
-        loss = F.cross_entropy(fc(x_train), train_labels)
-        loss = loss + weight_decay * fc.weight.pow(2).sum() / 2
-        loss.backward()
-        return loss
-
-    optimizer.step(closure)
-    with torch.no_grad():
-        correct = fc(x_val).argmax(1) == val_labels
-    return correct.float().mean().item() * 100
+    classes = osp.join(data_root, 'meta/classes.txt')
+    cfg = load_config(
+        osp.join(root, PROBE_CONFIG), {
+            f'{split}_dataloader.dataset.{key}': value
+            for split in ('train', 'val')
+            for key, value in (('data_root', data_root),
+                               ('metainfo.classes', classes))
+        })
+    loaders = {
+        split: build_feature_loader(cfg, split)
+        for split in ('train', 'val')
+    }
+    return loaders, build_feature_preprocessor(cfg)
 
 
 def evaluate(root, backbone, data_root):
@@ -213,7 +176,7 @@ def evaluate(root, backbone, data_root):
     from mmengine.registry import DefaultScope
 
     from clsa_mm.evaluation import (extract_features, knn_accuracy,
-                                    knn_classify)
+                                    knn_classify, linear_probe)
     with DefaultScope.overwrite_default_scope('clsa_mm'):
         loaders, preprocessor = eval_loaders(root, data_root)
     feats = {
@@ -224,8 +187,7 @@ def evaluate(root, backbone, data_root):
     (train_x, train_y), (val_x, val_y) = feats['train'], feats['val']
     scores = knn_classify(train_x, train_y, val_x, num_classes, **KNN)
     return dict(
-        linear_top1=linear_probe(train_x, train_y, val_x, val_y,
-                                 num_classes, **LINEAR),
+        linear_top1=linear_probe(train_x, train_y, val_x, val_y, **LINEAR),
         knn_top1=knn_accuracy(scores, val_y)['top1'])
 
 
@@ -239,8 +201,8 @@ def run_one(root, row, seed, recipe, data_root, run_dir, started=None):
         recipe (dict): A value of :data:`RECIPES`.
         data_root (str): The demo data.
         run_dir (str): Folder of this run (``pretrain/``, ``result.json``).
-        started (float, optional): ``time.time()`` at the start of the
-            process, so that the run's time includes its imports.
+        started (float, optional): ``time.time()`` at the launch of the
+            process, so that the run's time includes its start-up.
     """
     from clsa_mm.apis.runner import build_runner
     start = started or time.time()
@@ -294,42 +256,20 @@ def summarise(row, results):
         knn_top1_std=knn_std)
 
 
-def format_table(summary):
-    lines = [
-        '| row | method | DDM | strong views as positives | beta | seeds '
-        '| linear probe top-1 | k-NN top-1 |',
-        '|---|---|---|---|---|---|---|---|',
-    ]
-    for s in summary:
-        beta = '–' if s['beta'] is None else f'{s["beta"]:g}'
-        lines.append(
-            f'| {s["name"]} | {s["method"]} | {"yes" if s["ddm"] else "no"} '
-            f'| {"yes" if s["strong_as_positive"] else "no"} | {beta} '
-            f'| {len(s["seeds"])} '
-            f'| {s["linear_top1_mean"]:.1f} ± {s["linear_top1_std"]:.1f} '
-            f'| {s["knn_top1_mean"]:.1f} ± {s["knn_top1_std"]:.1f} |')
-    return '\n'.join(lines)
+TABLE_HEADER = ('row', 'method', 'DDM', 'strong views as positives', 'beta',
+                'seeds', 'linear probe top-1', 'k-NN top-1')
 
 
-def plot(summary, out):
-    """Bar chart of both metrics per row with std error bars."""
-    import matplotlib
-    matplotlib.use('Agg')
-    import matplotlib.pyplot as plt
-    x = np.arange(len(summary))
-    fig, ax = plt.subplots(figsize=(max(6, 0.8 * len(summary) + 2), 4))
-    for offset, key, label in ((-0.2, 'linear_top1', 'linear probe'),
-                               (0.2, 'knn_top1', 'k-NN')):
-        ax.bar(x + offset, [s[f'{key}_mean'] for s in summary], 0.4,
-               yerr=[s[f'{key}_std'] for s in summary], capsize=3,
-               label=label)
-    ax.set_xticks(x, [s['name'] for s in summary], rotation=30, ha='right')
-    ax.set_ylabel('top-1 (%) on the demo val split')
-    ax.set_title('CLSA ablation (mean ± std over seeds)')
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out, dpi=100)
-    plt.close(fig)
+def table_row(result):
+    """The cells of one :func:`summarise` row in ``results.md``."""
+    beta = '–' if result['beta'] is None else f'{result["beta"]:g}'
+    return (result['name'], result['method'],
+            'yes' if result['ddm'] else 'no',
+            'yes' if result['strong_as_positive'] else 'no', beta,
+            len(result['seeds']),
+            f'{result["linear_top1_mean"]:.1f} ± '
+            f'{result["linear_top1_std"]:.1f}',
+            f'{result["knn_top1_mean"]:.1f} ± {result["knn_top1_std"]:.1f}')
 
 
 class Ablation:
@@ -379,17 +319,14 @@ class Ablation:
         os.makedirs(run_dir, exist_ok=True)
         kwargs = dict(root=self.root, row=row.name, seed=seed,
                       recipe=RECIPES[self.recipe], data_root=self.data_root,
-                      run_dir=run_dir)
-        code = ('import time; started = time.time(); import json, sys; '
-                'from clsa_mm.apis.ablation import run_one; '
-                'run_one(**json.loads(sys.argv[1]), started=started)')
+                      run_dir=run_dir, started=time.time())
         # One thread per process (the data loader worker is the other): as
         # timed for the recipe, and no oversubscription on a busy machine.
         env = dict(os.environ)
         env.setdefault('OMP_NUM_THREADS', '1')
         with open(osp.join(run_dir, 'log.txt'), 'a') as log:
             proc = subprocess.run(
-                [sys.executable, '-c', code, json.dumps(kwargs)],
+                [sys.executable, osp.abspath(__file__), json.dumps(kwargs)],
                 cwd=self.root, env=env, stdout=log, stderr=subprocess.STDOUT)
         return proc.returncode == 0
 
@@ -442,10 +379,12 @@ class Ablation:
             summary.append(summarise(row, results))
         with open(osp.join(self.work_dir, 'results.json'), 'w') as f:
             json.dump(summary, f, indent=2)
-        plot(summary, osp.join(self.work_dir, 'results.png'))
+        plot_result_bars(summary, osp.join(self.work_dir, 'results.png'),
+                         'CLSA ablation (mean ± std over seeds)',
+                         ylabel='top-1 (%) on the demo val split')
         recipe = RECIPES[self.recipe]
         text = (
-            f'{format_table(summary)}\n\n'
+            f'{format_table(TABLE_HEADER, map(table_row, summary))}\n\n'
             f'Top-1 (%) on the val split of the demo data, mean ± std over '
             f'seeds {self.seeds}.\n\n'
             f'Command: `{self.command}`\n\n'
@@ -468,3 +407,8 @@ class Ablation:
         self.print(f'Wall time of this invocation: {wall / 60:.1f} min. '
                    f'Results: {self.work_dir}/results.{{json,md,png}}')
         return summary
+
+
+if __name__ == '__main__':
+    # One run, launched by Ablation.launch: its arguments as JSON.
+    run_one(**json.loads(sys.argv[1]))

@@ -1,11 +1,18 @@
+"""tools/benchmarks/bench_pipeline.py: ours and the baseline make the same
+views; the rates and the image it times."""
 import numpy as np
 import pytest
 import torch
 from PIL import Image
 
-from clsa_mm.apis.pipeline_benchmark import (SETTINGS, build_baseline,
-                                             build_ours, compare_pipelines,
-                                             load_image)
+from cli_helpers import load_tool
+
+bench_pipeline = load_tool('tools/benchmarks/bench_pipeline.py')
+SETTINGS = bench_pipeline.SETTINGS
+build_baseline = bench_pipeline.build_baseline
+build_ours = bench_pipeline.build_ours
+compare_pipelines = bench_pipeline.compare_pipelines
+load_image = bench_pipeline.load_image
 
 
 @pytest.fixture(scope='module')

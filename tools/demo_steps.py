@@ -4,7 +4,7 @@ both with each other and with a random backbone.
 Steps (each but the data and the random backbone a tool of the repository,
 run in a subprocess whose whole output goes to ``WORK_DIR/logs/``):
 
-1. make the demo data (:func:`clsa_mm.apis.demo_data.make_demo_data` with
+1. make the demo data (:func:`clsa_mm.datasets.make_demo_data` with
    the ``demo_data`` settings of the CLSA pretraining config),
 2. pretrain CLSA with a ResNet-18 (``configs/demo/clsa_r18_demo.py``),
 3. pretrain MoCo v2 with the same recipe minus the strong views and the
@@ -30,10 +30,11 @@ from mmengine.logging import MMLogger
 from mmengine.registry import init_default_scope
 
 from clsa_mm.checkpoint import save_checkpoint
+from clsa_mm.datasets import make_demo_data
 from clsa_mm.registry import MODELS
 from clsa_mm.utils import load_config
-from .demo_data import make_demo_data
-from .quiet_steps import QuietSteps
+from clsa_mm.visualization import format_table
+from quiet_steps import QuietSteps
 
 
 # Pretrained rows of the table: name -> (label, config file stem).
@@ -49,15 +50,7 @@ ONE_DRAW = ('One seed is one draw: the sign of a difference below can change '
             "ablation's mean ± std over seeds (docs/ablation.md).")
 
 
-def format_table(rows):
-    """A markdown table of ``(backbone, linear top-1, k-NN top-1)`` rows."""
-    lines = [
-        '| backbone (ResNet-18) | linear probe top-1 | k-NN top-1 |',
-        '|---|---|---|',
-    ]
-    lines += [f'| {name} | {linear:.1f} | {knn:.1f} |'
-              for name, linear, knn in rows]
-    return '\n'.join(lines)
+TABLE_HEADER = ('backbone (ResNet-18)', 'linear probe top-1', 'k-NN top-1')
 
 
 class Demo:
@@ -248,10 +241,12 @@ class Demo:
         """Write ``results.md`` and ``results.json``; return the summary."""
         labels = {name: label for name, (label, _) in PRETRAINED.items()}
         labels['random'] = 'random'
-        table = format_table(
-            [(f'{labels[name]} pretrained (seed {self.seed})', *results[name])
-             for name in PRETRAINED] +
-            [('random initialisation', *results['random'])])
+        names = {name: f'{labels[name]} pretrained (seed {self.seed})'
+                 for name in PRETRAINED}
+        names['random'] = 'random initialisation'
+        table = format_table(TABLE_HEADER, [
+            (names[name], *(f'{top1:.1f}' for top1 in results[name]))
+            for name in names])
         lines = []
         for a, b in (('clsa', 'mocov2'), ('clsa', 'random'),
                      ('mocov2', 'random')):
