@@ -7,6 +7,7 @@ import torch
 
 from clsa_mm.models.algorithms import byol_ddm
 from clsa_mm.models.utils import embedding_queue
+from queue_helpers import queue_len_error
 from simclr_byol_helpers import (byol_spec_losses, byol_step_embeddings,
                                  own_message_hub, rank_0_of, tiny_byol, views)
 
@@ -96,15 +97,6 @@ def test_view_count_must_fit_the_model():
     assert 'gave 3' in str(e.value)
 
 
-def queue_len_error(queue_len, step, batch, world):
-    """The whole error text, as a regex."""
-    return '^' + re.escape(
-        f'model.queue_len={queue_len} is not a multiple of the {step} '
-        f'embeddings enqueued per step (2 views x {batch} per process x '
-        f'{world} processes). Set model.queue_len to a multiple of {step}, '
-        'or change the batch size.') + '$'
-
-
 @pytest.mark.parametrize('queue_len, batch, world, step', [
     (4, 4, 1, 8), (6, 2, 1, 4), (8, 2, 4, 16)])
 def test_queue_must_hold_whole_steps(monkeypatch, queue_len, batch, world,
@@ -112,15 +104,15 @@ def test_queue_must_hold_whole_steps(monkeypatch, queue_len, batch, world,
     # 8 columns hold whole steps of 2 x 2 on one process, not on four.
     monkeypatch.setattr(embedding_queue, 'get_world_size', lambda: world)
     model = tiny_byol(queue_len=queue_len)
-    with pytest.raises(ValueError,
-                       match=queue_len_error(queue_len, step, batch, world)):
+    error = queue_len_error(queue_len, step, 2, batch, world)
+    with pytest.raises(ValueError, match=error):
         model.loss(views(batch=batch), None)
 
 
 def test_start_queue_counts_the_current_processes_by_default():
     model = tiny_byol(queue_len=8)
     model.start_queue(4)  # 2 crops x 4 x 1 process
-    with pytest.raises(ValueError, match=queue_len_error(8, 16, 4, 2)):
+    with pytest.raises(ValueError, match=queue_len_error(8, 16, 2, 4, 2)):
         model.start_queue(4, 2)
 
 

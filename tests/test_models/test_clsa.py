@@ -12,6 +12,7 @@ from mmengine.dataset import default_collate
 from clsa_helpers import tiny_clsa, views
 from cli_helpers import REPO
 from clsa_mm.models.utils import embedding_queue
+from queue_helpers import queue_len_error
 from clsa_mm.registry import DATASETS, MODELS, clsa_mm_scope
 
 
@@ -88,23 +89,14 @@ def test_ema_update_before_keys():
     torch.testing.assert_close(model.queue[:, 4:8], ema_keys(model, x[0]).t())
 
 
-def queue_len_error(queue_len, step, batch, world):
-    """The whole error text, as a regex."""
-    return '^' + re.escape(
-        f'model.queue_len={queue_len} is not a multiple of the {step} '
-        f'embeddings enqueued per step (1 views x {batch} per process x '
-        f'{world} processes). Set model.queue_len to a multiple of {step}, '
-        'or change the batch size.') + '$'
-
-
 def test_queue_length_must_be_multiple_of_batch():
     model = tiny_clsa(queue_len=10)
     queue = model.queue.clone()
-    with pytest.raises(ValueError, match=queue_len_error(10, 4, 4, 1)):
+    with pytest.raises(ValueError, match=queue_len_error(10, 4, 1, 4, 1)):
         model.loss(views(batch=4), None)
     assert torch.equal(model.queue, queue)
     # Smaller than one step: the step would overwrite its own keys.
-    with pytest.raises(ValueError, match=queue_len_error(10, 12, 3, 4)):
+    with pytest.raises(ValueError, match=queue_len_error(10, 12, 1, 3, 4)):
         model.start_queue(3, world_size=4)
     model.start_queue(5, world_size=2)
     with pytest.raises(ValueError, match=r'model.queue_len must be an int '
@@ -218,7 +210,7 @@ def test_queue_check_counts_every_process(monkeypatch):
     model.start_queue(4)  # the current world: one process
     monkeypatch.setattr(embedding_queue, 'get_world_size', lambda: 2)
     model = tiny_clsa(queue_len=4)
-    with pytest.raises(ValueError, match=queue_len_error(4, 8, 4, 2)):
+    with pytest.raises(ValueError, match=queue_len_error(4, 8, 1, 4, 2)):
         model.loss(views(batch=4), None)
 
 
