@@ -7,11 +7,8 @@
 # Usage: bash tools/demo.sh [SEED] [run_demo.py options]
 # Prints one line per step and the table. Output: work_dirs/demo/seed_<SEED>/
 # (checkpoints, results.md, PNGs; the full output of every step in logs/).
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-if [[ -z "${PYTHON:-}" ]]; then
-    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python; fi
-fi
+source "$(dirname "${BASH_SOURCE[0]}")/launchers.sh"
+repo_python
 SEED=${1:-0}
 if ! [[ "$SEED" =~ ^[0-9]+$ ]]; then
     echo "error: SEED must be a non-negative integer, got '$SEED'" >&2

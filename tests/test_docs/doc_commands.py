@@ -56,7 +56,6 @@ FORWARDS = {
     'tools/dist_test.sh': ('tools/test.py', ()),
     'tools/slurm_train.sh': ('tools/train.py', ()),
     'tools/slurm_test.sh': ('tools/test.py', ()),
-    'tools/dist_launch.sh': (None, ()),  # ARGS go to its SCRIPT argument
     'tools/benchmarks/linear_eval.sh': ('tools/train.py', ('--work-dir', )),
     'tools/benchmarks/slurm_linear_eval.sh':
     ('tools/train.py', ('--work-dir', )),
@@ -205,7 +204,7 @@ def parse_usage(script):
     trailing ARGS, and the flags it parses itself; None without a usage."""
     text = (ROOT / script).read_text()
     spec = None
-    need = re.search(r'need_args \d+ \$# "([^"]*)"', text)
+    need = re.search(r'take_args "([^"]*)"', text)
     echo = re.search(r'echo "usage: \$0 ([^"]*)"', text)
     if need or echo:
         spec = (need or echo).group(1)

@@ -1,20 +1,8 @@
-# Argument handling shared by linear_eval.sh, slurm_linear_eval.sh and
-# mmdetection/{,slurm_}train_det.sh. Source it after setting ROOT (the
-# repository root); it sets PYTHON (default: the repository's .venv if any,
-# else python) and defines the functions below.
-
-if [[ -z "${PYTHON:-}" ]]; then
-    if [[ -x "$ROOT/.venv/bin/python" ]]; then PYTHON="$ROOT/.venv/bin/python"; else PYTHON=python; fi
-fi
-export PYTHON
-
-# need_args N ARGC USAGE: exit 2 with "usage: SCRIPT USAGE" unless ARGC >= N.
-need_args() {
-    if (( $2 < $1 )); then
-        echo "usage: $0 $3" >&2
-        exit 2
-    fi
-}
+# Shared by linear_eval.sh, slurm_linear_eval.sh and
+# mmdetection/{,slurm_}train_det.sh: sources tools/launchers.sh, sets PYTHON
+# (tools/launchers.sh's repo_python) and defines the functions below.
+source "$(dirname "${BASH_SOURCE[0]}")/../launchers.sh"
+repo_python
 
 # prepare_benchmark CONFIG PRETRAIN [ARGS]: set NAME (the config's), WORK_DIR
 # (unless set: work_dirs/benchmarks/NAME), TEST_ARGS (split_train_args) and
@@ -26,11 +14,13 @@ prepare_benchmark() {
     pretrained_init_options "$1" "$2"
 }
 
-# check_gpus GPUS: exit unless GPUS is a positive integer.
-check_gpus() {
-    if ! [[ "$1" =~ ^[1-9][0-9]*$ ]]; then
-        echo "error: GPUS must be a positive integer, got '$1'" >&2
-        exit 2
+# gpus_command SCRIPT [ARGS...]: tools/SCRIPT on GPUS processes: one runs
+# it directly, more through dist_command (tools/launchers.sh).
+gpus_command() {
+    if (( GPUS > 1 )); then
+        dist_command "$1" "$GPUS" "${@:2}"
+    else
+        CMD=(env "PYTHONPATH=$ROOT:${PYTHONPATH:-}" "$PYTHON" "$ROOT/tools/$1" "${@:2}")
     fi
 }
 

@@ -10,36 +10,19 @@
 #   ARGS      passed to tools/train.py; its --cfg-options also to test.py
 # Environment: WORK_DIR (default work_dirs/benchmarks/<config name>), PYTHON,
 # and those of tools/dist_train.sh (NNODES, NODE_RANK, MASTER_ADDR, PORT).
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-source "$ROOT/tools/benchmarks/benchmark_args.sh"
-need_args 3 $# "CONFIG PRETRAIN GPUS [ARGS]"
-CONFIG=$1
-PRETRAIN=$2
-GPUS=$3
-ARGS=("${@:4}")
-check_gpus "$GPUS"
+source "$(dirname "${BASH_SOURCE[0]}")/benchmark_args.sh"
+take_args "CONFIG PRETRAIN GPUS [ARGS]" "$@"
 # model.backbone.init_cfg from PRETRAIN; refuses a file of another kind or
 # one that does not fit the backbone, before training.
 prepare_benchmark "$CONFIG" "$PRETRAIN" ${ARGS[@]+"${ARGS[@]}"}
 
-if (( GPUS > 1 )); then
-    bash "$ROOT/tools/dist_train.sh" "$CONFIG" "$GPUS" --work-dir "$WORK_DIR" \
-        ${ARGS[@]+"${ARGS[@]}"} --cfg-options "${INIT_OPTIONS[@]}"
-else
-    PYTHONPATH="$ROOT:${PYTHONPATH:-}" "$PYTHON" "$ROOT/tools/train.py" \
-        "$CONFIG" --work-dir "$WORK_DIR" ${ARGS[@]+"${ARGS[@]}"} \
-        --cfg-options "${INIT_OPTIONS[@]}"
-fi
+gpus_command train.py "$CONFIG" --work-dir "$WORK_DIR" \
+    ${ARGS[@]+"${ARGS[@]}"} --cfg-options "${INIT_OPTIONS[@]}"
+"${CMD[@]}"
 
 CHECKPOINT=$(cat "$WORK_DIR/last_checkpoint")
 RESULT="$WORK_DIR/linear_eval.json"
-if (( GPUS > 1 )); then
-    bash "$ROOT/tools/dist_test.sh" "$CONFIG" "$CHECKPOINT" "$GPUS" \
-        --work-dir "$WORK_DIR" --out "$RESULT" ${TEST_ARGS[@]+"${TEST_ARGS[@]}"}
-else
-    PYTHONPATH="$ROOT:${PYTHONPATH:-}" "$PYTHON" "$ROOT/tools/test.py" \
-        "$CONFIG" "$CHECKPOINT" --work-dir "$WORK_DIR" --out "$RESULT" \
-        ${TEST_ARGS[@]+"${TEST_ARGS[@]}"}
-fi
+gpus_command test.py "$CONFIG" "$CHECKPOINT" --work-dir "$WORK_DIR" \
+    --out "$RESULT" ${TEST_ARGS[@]+"${TEST_ARGS[@]}"}
+"${CMD[@]}"
 echo "Linear probe of $PRETRAIN ($CHECKPOINT): $(cat "$RESULT")"

@@ -5,21 +5,17 @@
 #     [WORK_DIR=...] tools/benchmarks/slurm_linear_eval.sh PARTITION CONFIG \
 #     PRETRAIN [ARGS]
 # PRETRAIN and ARGS as for tools/benchmarks/linear_eval.sh.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-source "$ROOT/tools/benchmarks/benchmark_args.sh"
-need_args 3 $# "PARTITION CONFIG PRETRAIN [ARGS]"
-PARTITION=$1
-CONFIG=$2
-PRETRAIN=$3
-ARGS=("${@:4}")
+source "$(dirname "${BASH_SOURCE[0]}")/benchmark_args.sh"
+take_args "PARTITION CONFIG PRETRAIN [ARGS]" "$@"
 # PRETRAIN is checked here, before a job is submitted.
 prepare_benchmark "$CONFIG" "$PRETRAIN" ${ARGS[@]+"${ARGS[@]}"}
 
-bash "$ROOT/tools/slurm_train.sh" "$PARTITION" "linear_$NAME" "$CONFIG" \
-    "$WORK_DIR" ${ARGS[@]+"${ARGS[@]}"} --cfg-options "${INIT_OPTIONS[@]}"
+slurm_command train.py "$PARTITION" "linear_$NAME" "$CONFIG" \
+    --work-dir="$WORK_DIR" ${ARGS[@]+"${ARGS[@]}"} --cfg-options "${INIT_OPTIONS[@]}"
+"${CMD[@]}"
 CHECKPOINT=$(cat "$WORK_DIR/last_checkpoint")
-bash "$ROOT/tools/slurm_test.sh" "$PARTITION" "linear_test_$NAME" "$CONFIG" \
+slurm_command test.py "$PARTITION" "linear_test_$NAME" "$CONFIG" \
     "$CHECKPOINT" --work-dir "$WORK_DIR" --out "$WORK_DIR/linear_eval.json" \
     ${TEST_ARGS[@]+"${TEST_ARGS[@]}"}
+"${CMD[@]}"
 echo "Linear probe of $PRETRAIN ($CHECKPOINT): $(cat "$WORK_DIR/linear_eval.json")"

@@ -12,21 +12,12 @@
 # Environment: WORK_DIR (default work_dirs/benchmarks/<config name>), PYTHON,
 # and those of tools/dist_train.sh. Test a checkpoint with tools/test.py or
 # tools/dist_test.sh.
-set -euo pipefail
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
-source "$ROOT/tools/benchmarks/benchmark_args.sh"
-need_args 3 $# "CONFIG PRETRAIN GPUS [ARGS]"
-CONFIG=$1
-PRETRAIN=$2
-GPUS=$3
-check_gpus "$GPUS"
+source "$(dirname "${BASH_SOURCE[0]}")/../benchmark_args.sh"
+take_args "CONFIG PRETRAIN GPUS [ARGS]" "$@"
 # The backbone (and, for C4, res5 head) init from PRETRAIN; refuses a file
 # of another kind or one that does not fit, before training.
-prepare_benchmark "$CONFIG" "$PRETRAIN" "${@:4}"
+prepare_benchmark "$CONFIG" "$PRETRAIN" ${ARGS[@]+"${ARGS[@]}"}
 
-if (( GPUS > 1 )); then
-    exec bash "$ROOT/tools/dist_train.sh" "$CONFIG" "$GPUS" \
-        --work-dir "$WORK_DIR" "${@:4}" --cfg-options "${INIT_OPTIONS[@]}"
-fi
-PYTHONPATH="$ROOT:${PYTHONPATH:-}" exec "$PYTHON" "$ROOT/tools/train.py" \
-    "$CONFIG" --work-dir "$WORK_DIR" "${@:4}" --cfg-options "${INIT_OPTIONS[@]}"
+gpus_command train.py "$CONFIG" --work-dir "$WORK_DIR" \
+    ${ARGS[@]+"${ARGS[@]}"} --cfg-options "${INIT_OPTIONS[@]}"
+exec "${CMD[@]}"
