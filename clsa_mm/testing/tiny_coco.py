@@ -6,41 +6,7 @@ import os.path as osp
 import cv2
 import numpy as np
 
-# Shapes drawn as the first COCO classes. The annotation files list all 80
-# COCO classes (ids 1-80 in mmdet's order), so that the stock 80-class
-# configs and CocoMetric work unchanged.
-SHAPES = ('rectangle', 'triangle', 'octagon')
-
-
-def _polygon(shape, cx, cy, radius, angle):
-    """Corners of ``shape`` centred at (cx, cy), as an (n, 2) array."""
-    if shape == 'rectangle':
-        w, h = radius, radius * 0.6
-        return np.array([[cx - w, cy - h], [cx + w, cy - h], [cx + w, cy + h],
-                         [cx - w, cy + h]])
-    n = 3 if shape == 'triangle' else 8
-    t = angle + np.arange(n) * 2 * np.pi / n
-    return np.stack([cx + radius * np.cos(t), cy + radius * np.sin(t)], 1)
-
-
-def _draw_image(rng, width, height, max_objects):
-    image = rng.integers(0, 80, (height, width, 3)).astype(np.uint8)
-    # Objects lie in different cells of a 2 x 2 grid, so they never overlap.
-    cells = rng.permutation(4)[:rng.integers(1, max_objects + 1)]
-    objects = []
-    for cell in cells:
-        cw, ch = width / 2, height / 2
-        cx0, cy0 = (cell % 2) * cw, (cell // 2) * ch
-        radius = rng.uniform(0.25, 0.4) * min(cw, ch)
-        cx = cx0 + rng.uniform(radius + 1, cw - radius - 1)
-        cy = cy0 + rng.uniform(radius + 1, ch - radius - 1)
-        label = rng.integers(len(SHAPES))
-        corners = _polygon(SHAPES[label], cx, cy, radius,
-                           rng.uniform(0, np.pi))
-        color = [int(c) for c in rng.integers(120, 256, 3)]
-        cv2.fillPoly(image, [np.round(corners).astype(np.int32)], color)
-        objects.append((int(label) + 1, corners))
-    return image, objects
+from .shapes import shape_drawer
 
 
 def _annotation(ann_id, image_id, category_id, corners):
@@ -69,8 +35,9 @@ def make_tiny_coco(root,
     Layout: ``root/{train,val}/NNNNNN.jpg`` and
     ``root/annotations/instances_{train,val}.json`` with ``segmentation``
     (one polygon), ``bbox``, ``area`` and the 80 COCO ``categories`` (ids
-    1-80). Rectangles, triangles and octagons are ``person``, ``bicycle``
-    and ``car`` (ids 1-3).
+    1-80), so that the stock 80-class configs and ``CocoMetric`` work
+    unchanged. Rectangles, triangles and octagons (:func:`shape_drawer`) are
+    ``person``, ``bicycle`` and ``car`` (ids 1-3).
 
     Args:
         root (str): Output folder.
@@ -85,9 +52,7 @@ def make_tiny_coco(root,
     Returns:
         str: ``root``.
     """
-    if not 1 <= max_objects <= 4:
-        raise ValueError(f'max_objects must be 1..4, got {max_objects}')
-    rng = np.random.default_rng(seed)
+    draw = shape_drawer(image_size, max_objects, seed)
     width, height = image_size
     from mmdet.datasets import CocoDataset
     categories = [
@@ -102,7 +67,7 @@ def make_tiny_coco(root,
         for i in range(num):
             image_id = i + 1
             file_name = f'{image_id:06d}.jpg'
-            image, objects = _draw_image(rng, width, height, max_objects)
+            image, objects = draw()
             cv2.imwrite(osp.join(root, split, file_name), image)
             images.append(
                 dict(

@@ -6,10 +6,10 @@ from xml.sax.saxutils import escape
 import cv2
 import numpy as np
 
-from .tiny_coco import _draw_image
+from .shapes import shape_drawer
 
-# The shapes of tiny_coco (rectangle, triangle, octagon) stand for the first
-# three VOC classes; the stock 20-class configs and metrics work unchanged.
+# The shapes (rectangle, triangle, octagon) stand for the first three VOC
+# classes; the stock 20-class configs and metrics work unchanged.
 CLASSES = ('aeroplane', 'bicycle', 'bird')
 
 
@@ -37,7 +37,7 @@ def _annotation_xml(folder, file_name, width, height, objects):
     return '\n'.join(lines) + '\n'
 
 
-def _write_year(rng, root, year, splits, image_size, max_objects):
+def _write_year(draw, root, year, splits, image_size):
     folder = f'VOC{year}'
     base = osp.join(root, folder)
     for sub in ('JPEGImages', 'Annotations', osp.join('ImageSets', 'Main')):
@@ -50,7 +50,7 @@ def _write_year(rng, root, year, splits, image_size, max_objects):
         for _ in range(num):
             img_id = f'{index:06d}' if year == 2007 else f'{year}_{index:06d}'
             index += 1
-            image, objects = _draw_image(rng, width, height, max_objects)
+            image, objects = draw()
             cv2.imwrite(osp.join(base, 'JPEGImages', f'{img_id}.jpg'), image)
             with open(osp.join(base, 'Annotations', f'{img_id}.xml'),
                       'w') as f:
@@ -78,9 +78,10 @@ def make_tiny_voc(root,
     each with ``JPEGImages/<id>.jpg``, ``Annotations/<id>.xml`` (size,
     objects with ``name``, ``difficult`` and a 1-based ``bndbox``) and
     ``ImageSets/Main/{train,val,trainval}.txt``; VOC2007 also has
-    ``test.txt``. Rectangles, triangles and octagons are ``aeroplane``,
-    ``bicycle`` and ``bird``. mmpretrain's ``VOC`` (``data_root=root/VOC2007``)
-    and mmdet's ``VOCDataset`` (``data_root=root``) read it.
+    ``test.txt``. Rectangles, triangles and octagons (:func:`shape_drawer`)
+    are ``aeroplane``, ``bicycle`` and ``bird``. mmpretrain's ``VOC``
+    (``data_root=root/VOC2007``) and mmdet's ``VOCDataset``
+    (``data_root=root``) read it.
 
     Args:
         root (str): Output folder (the ``VOCdevkit``).
@@ -96,12 +97,9 @@ def make_tiny_voc(root,
     Returns:
         str: ``root``.
     """
-    if not 1 <= max_objects <= 4:
-        raise ValueError(f'max_objects must be 1..4, got {max_objects}')
-    rng = np.random.default_rng(seed)
-    _write_year(rng, root, 2007, (('train', num_train), ('val', num_val),
-                                  ('test', num_test)), image_size,
-                max_objects)
-    _write_year(rng, root, 2012, (('train', num_train), ('val', num_val)),
-                image_size, max_objects)
+    draw = shape_drawer(image_size, max_objects, seed)
+    _write_year(draw, root, 2007, (('train', num_train), ('val', num_val),
+                                   ('test', num_test)), image_size)
+    _write_year(draw, root, 2012, (('train', num_train), ('val', num_val)),
+                image_size)
     return root

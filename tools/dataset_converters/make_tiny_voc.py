@@ -6,41 +6,16 @@ aeroplane, bicycle, bird) with XML annotations and ImageSets for VOC2007
 VOC detection and classification configs to train and compute mAP in
 seconds (``configs/benchmarks/mmdetection/tiny_voc``).
 """
-import argparse
-import os
-import os.path as osp
+from tiny_dataset_args import parse_args
 
 from clsa_mm.testing import make_tiny_voc
 
 
-def parse_args():
-    parser = argparse.ArgumentParser(
-        description='Make a tiny PASCAL VOC-format data set')
-    parser.add_argument(
-        'out', nargs='?', default='data/tiny_voc/VOCdevkit',
-        help='output folder (the VOCdevkit)')
-    parser.add_argument('--num-train', type=int, default=8)
-    parser.add_argument('--num-val', type=int, default=4)
-    parser.add_argument('--num-test', type=int, default=4)
-    parser.add_argument(
-        '--size',
-        type=int,
-        nargs=2,
-        default=(128, 96),
-        metavar=('WIDTH', 'HEIGHT'))
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument(
-        '--force',
-        action='store_true',
-        help='write into OUT even if it is not empty')
-    return parser.parse_args()
-
-
 def main():
-    args = parse_args()
-    if osp.isdir(args.out) and os.listdir(args.out) and not args.force:
-        raise FileExistsError(f'{args.out} is not empty; pass --force to '
-                              'write the data set into it anyway')
+    args = parse_args('Make a tiny PASCAL VOC-format data set',
+                      'data/tiny_voc/VOCdevkit',
+                      'output folder (the VOCdevkit)',
+                      dict(train=8, val=4, test=4))
     make_tiny_voc(
         args.out,
         num_train=args.num_train,
