@@ -6,6 +6,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.utils import get_installed_path
 
+from config_helpers import strip_scope
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MIM = osp.join(get_installed_path('mmpretrain'), '.mim/configs/_base_/')
 CONFIGS = sorted(
@@ -35,15 +37,6 @@ def test_multi_crop_base_is_the_single_crop_one_with_five_crops():
     single['train_dataloader']['dataset']['pipeline'][1].update(
         weak_views=crops, strong_views=crops)
     assert multi == single  # no helper variable is left behind
-
-
-def strip_scope(value):
-    """The config without the ``_scope_`` keys of cross-package bases."""
-    if isinstance(value, dict):
-        return {k: strip_scope(v) for k, v in value.items() if k != '_scope_'}
-    if isinstance(value, (list, tuple)):
-        return type(value)(strip_scope(v) for v in value)
-    return value
 
 
 def test_linear_probe_bases_are_mmpretrains_plus_the_frozen_backbone():

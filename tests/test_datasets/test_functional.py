@@ -15,6 +15,12 @@ from clsa_mm.datasets.transforms import functional as F
 # The enhance factors StrongAugment uses (v = 1..9) and ColorJitter values.
 STRONG_FACTORS = [v * 0.9 / 10 + 0.05 for v in range(1, 10)]
 JITTER_FACTORS = [0.6, 0.7319, 1.0, 1.2345, 1.4]
+# Each enhancement and the PIL class it reproduces.
+ENHANCEMENTS = dict(
+    brightness=(F.adjust_brightness, ImageEnhance.Brightness),
+    contrast=(F.adjust_contrast, ImageEnhance.Contrast),
+    saturation=(F.adjust_saturation, ImageEnhance.Color),
+    sharpness=(F.adjust_sharpness, ImageEnhance.Sharpness))
 
 
 def diff(ours, ref):
@@ -33,37 +39,26 @@ def test_grayscale_is_pil_luma():
     assert diff(F.grayscale(rgb), ref).max() == 0
 
 
-@pytest.mark.parametrize('factor', STRONG_FACTORS + JITTER_FACTORS)
-def test_point_enhancements_exact(img, factor):
-    pil = Image.fromarray(img)
-    assert diff(F.adjust_brightness(img, factor),
-                ImageEnhance.Brightness(pil).enhance(factor)).max() == 0
-    assert diff(F.adjust_contrast(img, factor),
-                ImageEnhance.Contrast(pil).enhance(factor)).max() == 0
+@pytest.mark.parametrize('name, factor', [
+    *((name, f) for name in ('brightness', 'contrast')
+      for f in STRONG_FACTORS + JITTER_FACTORS),
+    *((name, f) for name in ('saturation', 'sharpness')
+      for f in STRONG_FACTORS),
+])
+def test_enhancements_exact(img, name, factor):
+    ours, enhance = ENHANCEMENTS[name]
+    ref = enhance(Image.fromarray(img)).enhance(factor)
+    assert diff(ours(img, factor), ref).max() == 0
 
 
-@pytest.mark.parametrize('factor', STRONG_FACTORS)
-def test_blend_enhancements_exact_at_strong_factors(img, factor):
-    pil = Image.fromarray(img)
-    assert diff(F.adjust_saturation(img, factor),
-                ImageEnhance.Color(pil).enhance(factor)).max() == 0
-    assert diff(F.adjust_sharpness(img, factor),
-                ImageEnhance.Sharpness(pil).enhance(factor)).max() == 0
-
-
+@pytest.mark.parametrize('name', ['saturation', 'sharpness'])
 @pytest.mark.parametrize('factor', JITTER_FACTORS)
-def test_blend_enhancements_within_one_level(img, factor):
+def test_blend_enhancements_within_one_level(img, name, factor):
     # Tolerance: 1 level on under 1 % of the values (float32 rounding of
     # PIL's formula against OpenCV's addWeighted).
-    pil = Image.fromarray(img)
-    for ours, ref in [
-        (F.adjust_saturation(img, factor),
-         ImageEnhance.Color(pil).enhance(factor)),
-        (F.adjust_sharpness(img, factor),
-         ImageEnhance.Sharpness(pil).enhance(factor)),
-    ]:
-        d = diff(ours, ref)
-        assert d.max() <= 1 and (d > 0).mean() < 0.01
+    ours, enhance = ENHANCEMENTS[name]
+    d = diff(ours(img, factor), enhance(Image.fromarray(img)).enhance(factor))
+    assert d.max() <= 1 and (d > 0).mean() < 0.01
 
 
 @pytest.mark.parametrize('hue', [-0.5, -0.1, -0.0371, 0.0, 0.05, 0.1, 0.5])

@@ -29,6 +29,17 @@ def data_options(root):
     }
 
 
+def tiny_voc_config(root, **sizes):
+    """TINY reading a tiny VOCdevkit written to ``root`` (make_tiny_voc's
+    ``sizes``), with mmdet's registry scope set."""
+    from mmengine.registry import init_default_scope
+    make_tiny_voc(root, **sizes)
+    cfg = Config.fromfile(TINY)
+    cfg.merge_from_dict(data_options(root))
+    init_default_scope('mmdet')
+    return cfg
+
+
 def test_voc0712_config_follows_the_protocol():
     cfg = Config.fromfile(VOC0712)
     assert cfg.default_scope == 'mmdet'
@@ -72,11 +83,7 @@ def test_voc0712_config_follows_the_protocol():
 
 def test_tiny_voc_config_reads_both_years(tmp_path):
     from mmdet.registry import DATASETS
-    from mmengine.registry import init_default_scope
-    root = make_tiny_voc(str(tmp_path), num_train=3, num_val=2, num_test=2)
-    cfg = Config.fromfile(TINY)
-    cfg.merge_from_dict(data_options(root))
-    init_default_scope('mmdet')
+    cfg = tiny_voc_config(str(tmp_path), num_train=3, num_val=2, num_test=2)
     train = DATASETS.build(cfg.train_dataloader.dataset)
     # VOC2007 trainval + VOC2012 trainval
     assert len(train) == 5 + 5
@@ -91,23 +98,15 @@ def test_tiny_voc_config_reads_both_years(tmp_path):
                                      'VOC2007/Annotations/000002.xml'])
 def test_voc_folder_missing_a_file_names_it(tmp_path, missing):
     from mmdet.registry import DATASETS
-    from mmengine.registry import init_default_scope
-    root = make_tiny_voc(str(tmp_path), num_train=2, num_val=1, num_test=1)
-    os.remove(osp.join(root, missing))
-    cfg = Config.fromfile(TINY)
-    cfg.merge_from_dict(data_options(root))
-    init_default_scope('mmdet')
+    cfg = tiny_voc_config(str(tmp_path), num_train=2, num_val=1, num_test=1)
+    os.remove(osp.join(tmp_path, missing))
     with pytest.raises(FileNotFoundError, match=missing):
         DATASETS.build(cfg.train_dataloader.dataset)
 
 
 def test_voc_metric_scores_the_ground_truth_as_perfect(tmp_path):
     from mmdet.registry import DATASETS, METRICS
-    from mmengine.registry import init_default_scope
-    root = make_tiny_voc(str(tmp_path), num_train=1, num_val=1, num_test=3)
-    cfg = Config.fromfile(TINY)
-    cfg.merge_from_dict(data_options(root))
-    init_default_scope('mmdet')
+    cfg = tiny_voc_config(str(tmp_path), num_train=1, num_val=1, num_test=3)
     dataset = DATASETS.build(cfg.val_dataloader.dataset)
 
     def evaluate(shift):
