@@ -44,21 +44,14 @@ class BYOLDDM(TwoCropDDM, BYOL, EmbeddingQueue):
         backbone (dict): The encoder (``ResNet``).
         neck (dict): The projector (``NonLinearNeck``).
         head (dict): BYOL's ``LatentPredictHead`` (predictor and loss).
-        ddm_head (dict): The ``DDMHead`` with T2 (``ddm_temperature``) and β
-            (``loss_weight``).
         base_momentum (float): The target network's EMA momentum at the
             start (``CosineEMA``). Defaults to 0.01.
-        num_strong_views (int): The number J of strong views after the two
-            crops. Defaults to 1.
         queue_len (int): The length K of the DDM queue; 0 or a multiple of
             twice the global batch. Defaults to 65536.
         feat_dim (int): The projection dimension d. Defaults to 256.
-        pretrained (str, optional): A checkpoint to initialise from.
-            Defaults to None.
-        data_preprocessor (dict, optional): The data preprocessor config.
-            Defaults to None.
-        init_cfg (dict or list[dict], optional): Initialization config.
-            Defaults to None.
+        **kwargs: ``ddm_head`` (the ``DDMHead``, T2 and β) and
+            ``num_strong_views`` (J, default 1) of :class:`TwoCropDDM`, and
+            mmpretrain's ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
 
     def __init__(self,

@@ -45,18 +45,11 @@ class MoCoV3DDM(TwoCropDDM, MoCoV3):
         backbone (dict): The encoder (``ResNet`` or ``MoCoV3ViT``).
         neck (dict): The projector (``NonLinearNeck``).
         head (dict): ``MoCoV3Head`` with its predictor and temperature T.
-        ddm_head (dict): The ``DDMHead`` with T2 (``ddm_temperature``) and β
-            (``loss_weight``).
         base_momentum (float): The start momentum of the momentum encoder
             (1 - decay), annealed to 0 by ``CosineEMA``. Defaults to 0.01.
-        num_strong_views (int): The number J of strong views after the two
-            crops. Defaults to 1.
-        pretrained (str, optional): A checkpoint to initialise from.
-            Defaults to None.
-        data_preprocessor (dict, optional): The data preprocessor config.
-            Defaults to None.
-        init_cfg (dict or list[dict], optional): Initialization config.
-            Defaults to None.
+        **kwargs: ``ddm_head`` (the ``DDMHead``, T2 and β) and
+            ``num_strong_views`` (J, default 1) of :class:`TwoCropDDM`, and
+            mmpretrain's ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
 
     def _predict(self, x: torch.Tensor) -> torch.Tensor:

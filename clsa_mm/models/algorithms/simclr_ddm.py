@@ -37,16 +37,9 @@ class SimCLRDDM(TwoCropDDM, SimCLR):
         backbone (dict): The encoder (``ResNet``).
         neck (dict): The projector (``NonLinearNeck``).
         head (dict): SimCLR's ``ContrastiveHead`` (temperature T).
-        ddm_head (dict): The ``DDMHead`` with T2 (``ddm_temperature``, as T
-            in the configs) and β (``loss_weight``).
-        num_strong_views (int): The number J of strong views after the two
-            crops. Defaults to 1.
-        pretrained (str, optional): A checkpoint to initialise from.
-            Defaults to None.
-        data_preprocessor (dict, optional): The data preprocessor config.
-            Defaults to None.
-        init_cfg (dict or list[dict], optional): Initialization config.
-            Defaults to None.
+        **kwargs: ``ddm_head`` (the ``DDMHead``, T2 and β) and
+            ``num_strong_views`` (J, default 1) of :class:`TwoCropDDM`, and
+            mmpretrain's ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
