@@ -25,6 +25,7 @@ def test_queue_len_0_is_no_queue():
     """K = 0 is documented as "no queue": it builds, and BYOL + DDM trains
     against the gathered targets only."""
     assert QueueOnly(0).queue.shape == (4, 0)
+    assert QueueOnly(8).queue_started is False
     own_message_hub(f'test_ddm_mutants_{uuid.uuid4().hex}')
     model = tiny_byol(queue_len=0)
     losses = model.loss(views(), [])

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Union
+from typing import Dict, List
 
 import torch
 import torch.nn as nn
@@ -7,12 +7,12 @@ from mmengine.dist import all_gather
 from mmpretrain.models import BYOL
 from mmpretrain.structures import DataSample
 
-from clsa_mm.registry import MODELS, clsa_mm_scope
-from ..utils import EmbeddingQueue, check_num_strong_views, split_views
+from clsa_mm.registry import MODELS
+from ..utils import EmbeddingQueue, TwoCropDDM
 
 
 @MODELS.register_module()
-class BYOLDDM(BYOL, EmbeddingQueue):
+class BYOLDDM(TwoCropDDM, BYOL, EmbeddingQueue):
     """BYOL with CLSA's distributional divergence minimisation (DDM).
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
@@ -44,66 +44,34 @@ class BYOLDDM(BYOL, EmbeddingQueue):
         backbone (dict): The encoder (``ResNet``).
         neck (dict): The projector (``NonLinearNeck``).
         head (dict): BYOL's ``LatentPredictHead`` (predictor and loss).
-        ddm_head (dict): The ``DDMHead`` with T2 (``ddm_temperature``) and β
-            (``loss_weight``).
         base_momentum (float): The target network's EMA momentum at the
             start (``CosineEMA``). Defaults to 0.01.
-        num_strong_views (int): The number J of strong views after the two
-            crops. Defaults to 1.
         queue_len (int): The length K of the DDM queue; 0 or a multiple of
             twice the global batch. Defaults to 65536.
         feat_dim (int): The projection dimension d. Defaults to 256.
-        pretrained (str, optional): A checkpoint to initialise from.
-            Defaults to None.
-        data_preprocessor (dict, optional): The data preprocessor config.
-            Defaults to None.
-        init_cfg (dict or list[dict], optional): Initialization config.
-            Defaults to None.
+        **kwargs: ``ddm_head`` (the ``DDMHead``, T2 and β) and
+            ``num_strong_views`` (J, default 1) of :class:`TwoCropDDM`, and
+            mmpretrain's ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
 
-    @clsa_mm_scope()  # mmpretrain's __init__ builds the parts
     def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 ddm_head: dict,
                  base_momentum: float = 0.01,
-                 num_strong_views: int = 1,
                  queue_len: int = 65536,
                  feat_dim: int = 256,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            base_momentum=base_momentum,
-            pretrained=pretrained,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        self.ddm_head = MODELS.build(ddm_head)
-        self.num_strong_views = check_num_strong_views(num_strong_views)
+                 **kwargs) -> None:
+        super().__init__(base_momentum=base_momentum, **kwargs)
         # Each step enqueues both crops' target projections.
         self.init_queue(feat_dim, queue_len, views_per_step=2)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        """The losses of one training step.
-
-        Args:
-            inputs (list[Tensor]): The views ``[x_1, x_2, x_s[0..J-1]]``.
-            data_samples (list[DataSample]): Unused.
-
-        Returns:
-            dict[str, Tensor]: BYOL's ``loss``; with strong views it is
-            named ``loss_byol``, beside ``loss_ddm`` (β applied) and
-            ``ddm_entropy``.
-        """
-        crops, strongs = split_views(inputs, self.num_strong_views,
-                                     type(self).__name__)
+        """The losses of one step on ``[x_1, x_2, x_s[0..J-1]]``
+        (``data_samples`` unused): BYOL's ``loss``, named ``loss_byol`` beside
+        ``loss_ddm`` (β applied) and ``ddm_entropy`` when there are strong
+        views."""
+        crops, strongs, n = self.split_views(inputs)
         if strongs and not self.queue_started:
-            self.start_queue(crops[0].shape[0])
+            self.start_queue(n)
         # BYOL.loss and LatentPredictHead.loss, written out.
         projs = [self.neck(self.backbone(x))[0] for x in crops]
         with torch.no_grad():
@@ -116,23 +84,21 @@ class BYOLDDM(BYOL, EmbeddingQueue):
         if not strongs:
             return dict(loss=loss)
         # DDM over [T_1all; T_2all; Q]; anchor c leaves out T_call.
-        targets = [
-            torch.cat(all_gather(F.normalize(t, dim=1))) for t in targets
-        ]
-        if targets[0].shape[1] != self.queue.shape[0]:
+        target_all = torch.cat(
+            [torch.cat(all_gather(F.normalize(t))) for t in targets])  # 2B×d
+        if target_all.shape[1] != self.queue.shape[0]:
             raise ValueError(
-                f'The projections have {targets[0].shape[1]} dimensions but '
+                f'The projections have {target_all.shape[1]} dimensions but '
                 f'the DDM queue has {self.queue.shape[0]}: set '
                 'model.feat_dim to the neck\'s out_channels.')
-        n, b = preds[0].shape[0], targets[0].shape[0]
+        b = target_all.shape[0] // 2
         own_crop = [torch.arange(c * b, (c + 1) * b, device=loss.device)
                     .expand(n, b) for c in range(2)]
         bank = torch.cat(
-            [torch.cat(targets).t(),
-             self.queue.to(targets[0].dtype)], dim=1)
+            [target_all.t(), self.queue.to(target_all.dtype)], dim=1)
         strong = [F.normalize(self.head.predictor(
-            [self.neck(self.backbone(x))[0]])[0], dim=1) for x in strongs]
-        losses = self.ddm_head.ddm([F.normalize(p, dim=1) for p in preds],
-                                   strong, bank, excluded=own_crop)
-        self.enqueue(torch.cat(targets))
+            [self.neck(self.backbone(x))[0]])[0]) for x in strongs]
+        losses = self.ddm_head.ddm([F.normalize(p) for p in preds], strong,
+                                   bank, excluded=own_crop)
+        self.enqueue(target_all)
         return dict(loss_byol=loss, **losses)

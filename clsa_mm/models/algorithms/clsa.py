@@ -78,22 +78,17 @@ class CLSA(BaseSelfSupervisor, EmbeddingQueue):
         # clsa_mm's registry (it falls back to mmpretrain's) finds DDMHead.
         backbone, neck, head = (MODELS.build(cfg) if isinstance(cfg, dict)
                                 else cfg for cfg in (backbone, neck, head))
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        if num_strong_views is None:
-            num_strong_views = num_weak_views
-        for key, value in (('num_weak_views', num_weak_views),
-                           ('num_strong_views', num_strong_views)):
+        super().__init__(backbone, neck, head, pretrained=pretrained,
+                         data_preprocessor=data_preprocessor,
+                         init_cfg=init_cfg)
+        self.num_weak_views = num_weak_views
+        self.num_strong_views = (num_weak_views if num_strong_views is None
+                                 else num_strong_views)
+        for key in ('num_weak_views', 'num_strong_views'):
+            value = getattr(self, key)
             if not (isinstance(value, int) and value >= 1):
                 raise ValueError(
                     f'model.{key} must be an int >= 1, got {value!r}')
-        self.num_weak_views = num_weak_views
-        self.num_strong_views = num_strong_views
         self.symmetric = symmetric
         self.encoder_k = ExponentialMovingAverage(
             nn.Sequential(self.backbone, self.neck), momentum)

@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Union
+from typing import Dict, List
 
 import torch
 import torch.nn as nn
@@ -7,12 +7,12 @@ from mmengine.dist import all_gather, get_rank
 from mmpretrain.models import MoCoV3
 from mmpretrain.structures import DataSample
 
-from clsa_mm.registry import MODELS, clsa_mm_scope
-from ..utils import check_num_strong_views, split_views
+from clsa_mm.registry import MODELS
+from ..utils import TwoCropDDM
 
 
 @MODELS.register_module()
-class MoCoV3DDM(MoCoV3):
+class MoCoV3DDM(TwoCropDDM, MoCoV3):
     """MoCo v3 with CLSA's distributional divergence minimisation (DDM).
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
@@ -45,87 +45,50 @@ class MoCoV3DDM(MoCoV3):
         backbone (dict): The encoder (``ResNet`` or ``MoCoV3ViT``).
         neck (dict): The projector (``NonLinearNeck``).
         head (dict): ``MoCoV3Head`` with its predictor and temperature T.
-        ddm_head (dict): The ``DDMHead`` with T2 (``ddm_temperature``) and β
-            (``loss_weight``).
         base_momentum (float): The start momentum of the momentum encoder
             (1 - decay), annealed to 0 by ``CosineEMA``. Defaults to 0.01.
-        num_strong_views (int): The number J of strong views after the two
-            crops. Defaults to 1.
-        pretrained (str, optional): A checkpoint to initialise from.
-            Defaults to None.
-        data_preprocessor (dict, optional): The data preprocessor config.
-            Defaults to None.
-        init_cfg (dict or list[dict], optional): Initialization config.
-            Defaults to None.
+        **kwargs: ``ddm_head`` (the ``DDMHead``, T2 and β) and
+            ``num_strong_views`` (J, default 1) of :class:`TwoCropDDM`, and
+            mmpretrain's ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
-
-    @clsa_mm_scope()  # mmpretrain's __init__ builds the parts
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 ddm_head: dict,
-                 base_momentum: float = 0.01,
-                 num_strong_views: int = 1,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            base_momentum=base_momentum,
-            pretrained=pretrained,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        self.ddm_head = MODELS.build(ddm_head)
-        self.num_strong_views = check_num_strong_views(num_strong_views)
 
     def _predict(self, x: torch.Tensor) -> torch.Tensor:
         """``normalize(pred(g(f(x))))`` of the online branch."""
         return F.normalize(
-            self.head.predictor([self.neck(self.backbone(x))[0]])[0], dim=1)
+            self.head.predictor([self.neck(self.backbone(x))[0]])[0])
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        """The losses of one training step.
-
-        Args:
-            inputs (list[Tensor]): The views ``[x_1, x_2, x_s[0..J-1]]``.
-            data_samples (list[DataSample]): Unused.
-
-        Returns:
-            dict[str, Tensor]: MoCo v3's ``loss``; with strong views it is
-            named ``loss_contrastive``, beside ``loss_ddm`` (β applied),
-            ``pos_sim``, ``neg_sim`` and ``ddm_entropy``.
-        """
-        crops, strongs = split_views(inputs, self.num_strong_views,
-                                     type(self).__name__)
+        """The losses of one step on ``[x_1, x_2, x_s[0..J-1]]``
+        (``data_samples`` unused): MoCo v3's ``loss``, named
+        ``loss_contrastive`` beside ``loss_ddm`` (β applied), ``pos_sim``,
+        ``neg_sim`` and ``ddm_entropy`` when there are strong views."""
+        crops, strongs, n = self.split_views(inputs)
         # MoCoV3.loss and MoCoV3Head.loss, written out.
         anchors = [self._predict(x) for x in crops]
         with torch.no_grad():
             self.momentum_encoder.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
             keys = [
-                torch.cat(all_gather(F.normalize(
-                    self.momentum_encoder(x)[0], dim=1)), dim=0)
+                torch.cat(all_gather(F.normalize(self.momentum_encoder(x)[0])))
                 for x in crops
             ]
-        n, rank = anchors[0].shape[0], get_rank()
-        labels = torch.arange(n, device=keys[0].device) + n * rank
+        rank = get_rank()
         sims = [torch.einsum('nc,mc->nm', [anchors[c], keys[1 - c]])
                 for c in range(2)]
+        labels = torch.arange(n, device=keys[0].device) + n * rank
         loss = sum(self.head.loss_module(sim / self.head.temperature, labels)
                    for sim in sims)
         if not strongs:
             return dict(loss=loss)
         # DDM over [K_1all; K_2all]; anchor c leaves out K_call.
-        b = keys[0].shape[0]
+        bank = torch.cat(keys).t()  # d × 2B
+        b = bank.shape[1] // 2
         own_crop = [torch.arange(c * b, (c + 1) * b, device=labels.device)
                     .expand(n, b) for c in range(2)]
         losses = self.ddm_head.ddm(
-            anchors, [self._predict(x) for x in strongs],
-            torch.cat(keys).t(), excluded=own_crop)
+            anchors, [self._predict(x) for x in strongs], bank,
+            excluded=own_crop)
         with torch.no_grad():
             sim = torch.cat(sims).float()  # row n's own key: column rank·N+n
             pos = torch.cat([s.diagonal(rank * n) for s in sims]).float()

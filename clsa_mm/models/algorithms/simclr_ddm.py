@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Union
+from typing import Dict, List
 
 import torch
 from mmengine.dist import get_rank
@@ -6,12 +6,12 @@ from mmpretrain.models import SimCLR
 from mmpretrain.models.selfsup.simclr import GatherLayer
 from mmpretrain.structures import DataSample
 
-from clsa_mm.registry import MODELS, clsa_mm_scope
-from ..utils import check_num_strong_views, split_views
+from clsa_mm.registry import MODELS
+from ..utils import TwoCropDDM
 
 
 @MODELS.register_module()
-class SimCLRDDM(SimCLR):
+class SimCLRDDM(TwoCropDDM, SimCLR):
     """SimCLR with CLSA's distributional divergence minimisation (DDM).
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
@@ -37,74 +37,38 @@ class SimCLRDDM(SimCLR):
         backbone (dict): The encoder (``ResNet``).
         neck (dict): The projector (``NonLinearNeck``).
         head (dict): SimCLR's ``ContrastiveHead`` (temperature T).
-        ddm_head (dict): The ``DDMHead`` with T2 (``ddm_temperature``, as T
-            in the configs) and β (``loss_weight``).
-        num_strong_views (int): The number J of strong views after the two
-            crops. Defaults to 1.
-        pretrained (str, optional): A checkpoint to initialise from.
-            Defaults to None.
-        data_preprocessor (dict, optional): The data preprocessor config.
-            Defaults to None.
-        init_cfg (dict or list[dict], optional): Initialization config.
-            Defaults to None.
+        **kwargs: ``ddm_head`` (the ``DDMHead``, T2 and β) and
+            ``num_strong_views`` (J, default 1) of :class:`TwoCropDDM`, and
+            mmpretrain's ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
-
-    @clsa_mm_scope()  # mmpretrain's __init__ builds the parts
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 ddm_head: dict,
-                 num_strong_views: int = 1,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            pretrained=pretrained,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
-        self.ddm_head = MODELS.build(ddm_head)
-        self.num_strong_views = check_num_strong_views(num_strong_views)
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
         """``g(f(x))`` over its L2 norm + 1e-10, as SimCLR normalises."""
         z = self.neck(self.backbone(x))[0]
-        return z / (torch.norm(z, p=2, dim=1, keepdim=True) + 1e-10)
+        return z / (z.norm(dim=1, keepdim=True) + 1e-10)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
-        """The losses of one training step.
-
-        Args:
-            inputs (list[Tensor]): The views ``[x_1, x_2, x_s[0..J-1]]``.
-            data_samples (list[DataSample]): Unused.
-
-        Returns:
-            dict[str, Tensor]: SimCLR's ``loss``; with strong views it is
-            named ``loss_contrastive``, beside ``loss_ddm`` (β applied) and
-            ``ddm_entropy``.
-        """
-        crops, strongs = split_views(inputs, self.num_strong_views,
-                                     type(self).__name__)
+        """The losses of one step on ``[x_1, x_2, x_s[0..J-1]]``
+        (``data_samples`` unused): SimCLR's ``loss``, named
+        ``loss_contrastive`` beside ``loss_ddm`` (β applied) and
+        ``ddm_entropy`` when there are strong views."""
+        crops, strongs, n = self.split_views(inputs)
         # SimCLR.loss, written out.
         x = torch.stack(crops, 1)
         z = self._embed(x.reshape((x.size(0) * 2, ) + x.shape[2:]))  # 2N×d
-        z_all = torch.cat(GatherLayer.apply(z), dim=0)  # 2B×d
+        z_all = torch.cat(GatherLayer.apply(z))  # 2B×d
         s = torch.matmul(z_all, z_all.permute(1, 0))
         mask, pos_idx, neg_mask = self._create_buffer(
             z_all.size(0) // 2, s.device)
-        s = torch.masked_select(s, mask == 1).reshape(s.size(0), -1)
+        s = torch.masked_select(s, mask == 1).reshape(len(s), -1)
         positive = s[pos_idx].unsqueeze(1)  # 2B×1: the other crop
         negative = torch.masked_select(s, neg_mask == 1).reshape(
-            s.size(0), -1)  # 2B×(2B-2)
+            len(s), -1)  # 2B×(2B-2)
         loss = self.head.loss(positive, negative)
         if not strongs:
             return dict(loss=loss)
         # DDM over Z; row n of crop c leaves out its own column.
-        n = z.shape[0] // 2
         own = torch.arange(n, device=z.device) * 2 + get_rank() * 2 * n
         losses = self.ddm_head.ddm(
             [z[0::2], z[1::2]], [self._embed(x) for x in strongs],

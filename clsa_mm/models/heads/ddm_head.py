@@ -69,6 +69,19 @@ class DDMHead(BaseModule):
                                **kwargs)
         return dict(loss_ddm=self.loss_weight * loss, **stats)
 
+    @staticmethod
+    def bank(keys: torch.Tensor, queue: torch.Tensor, rank: int,
+             n: int) -> torch.Tensor:
+        """``[Kall; Qᵀ]``, d × (B + K): a new tensor, so the queue may be
+        updated in place before the backward pass. Refuses ``keys`` that do
+        not hold rank ``rank``'s ``n`` rows."""
+        if keys.shape[0] < (rank + 1) * n:
+            raise ValueError(
+                f'{keys.shape[0]} gathered keys cannot hold the keys of rank '
+                f'{rank} with {n} samples per rank')
+        return torch.cat([keys.detach().t().to(queue.dtype), queue.detach()],
+                         dim=1)
+
     def loss(self, queries: List[torch.Tensor], strongs: List[torch.Tensor],
              keys: torch.Tensor, queue: torch.Tensor,
              rank: int) -> Dict[str, torch.Tensor]:
@@ -89,14 +102,7 @@ class DDMHead(BaseModule):
             and the statistics.
         """
         n = queries[0].shape[0]
-        if keys.shape[0] < (rank + 1) * n:
-            raise ValueError(
-                f'{keys.shape[0]} gathered keys cannot hold the keys of rank '
-                f'{rank} with {n} samples per rank')
-        # d × (B + K); a new tensor, so the queue may be updated in place
-        # before the backward pass.
-        bank = torch.cat([keys.detach().t().to(queue.dtype), queue.detach()],
-                         dim=1)
+        bank = self.bank(keys, queue, rank, n)
         sim_q = torch.cat(queries) @ bank  # (I·N) × (B + K)
         target = torch.arange(rank * n, (rank + 1) * n,
                               device=sim_q.device).repeat(len(queries))

@@ -5,6 +5,7 @@ from mmengine.model import BaseModule
 
 from clsa_mm.registry import MODELS
 from ..losses.ddm_loss import _fp32
+from .ddm_head import DDMHead
 
 
 @MODELS.register_module()
@@ -59,30 +60,11 @@ class StrongContrastiveHead(BaseModule):
     def loss(self, queries: List[torch.Tensor], strongs: List[torch.Tensor],
              keys: torch.Tensor, queue: torch.Tensor,
              rank: int) -> Dict[str, torch.Tensor]:
-        """Compute the losses and the statistics of one step.
-
-        Args:
-            queries (list[Tensor]): The I weak query embeddings ``q_i``,
-                each N×d and L2-normalised.
-            strongs (list[Tensor]): The J strong embeddings ``s_j``, each
-                N×d and L2-normalised.
-            keys (Tensor): The keys of all ranks ``Kall``, B×d. No gradient.
-            queue (Tensor): The queue ``Q``, d×K. No gradient.
-            rank (int): The rank of this process; row n of a view has its
-                key at ``rank·N + n``.
-
-        Returns:
-            dict[str, Tensor]: ``loss_contrastive``, ``loss_strong`` (β
-            applied) and the statistics ``pos_sim`` and ``neg_sim`` of the
-            weak queries (as :class:`DDMHead`'s).
-        """
+        """The losses and statistics of one step; the arguments are those of
+        :meth:`DDMHead.loss`. Returns ``loss_contrastive``, ``loss_strong``
+        (β applied) and the weak queries' ``pos_sim`` and ``neg_sim``."""
         n = queries[0].shape[0]
-        if keys.shape[0] < (rank + 1) * n:
-            raise ValueError(
-                f'{keys.shape[0]} gathered keys cannot hold the keys of rank '
-                f'{rank} with {n} samples per rank')
-        bank = torch.cat([keys.detach().t().to(queue.dtype), queue.detach()],
-                         dim=1)
+        bank = DDMHead.bank(keys, queue, rank, n)
         target = torch.arange(rank * n, (rank + 1) * n, device=bank.device)
         loss_strong = self._nce(strongs, bank, target) / len(strongs)
         with torch.no_grad():

@@ -67,8 +67,7 @@ def ddm_loss(anchors: Sequence[torch.Tensor],
         # N×E: every anchor's left-out columns; owner: whose they are.
         cols = torch.cat([e.reshape(n, -1) for e in excluded], dim=1)
         owner = torch.cat([
-            torch.full((e.numel() // n, ), i, device=cols.device)
-            for i, e in enumerate(excluded)
+            e.new_full((e.numel() // n, ), i) for i, e in enumerate(excluded)
         ])
     with torch.no_grad():
         if anchor_log_probs is None:
@@ -85,7 +84,7 @@ def ddm_loss(anchors: Sequence[torch.Tensor],
         mass = p.sum(dim=2)  # I×N: Σ_c p_i, 1 up to rounding
     logits = _fp32(torch.cat(strongs) @ bank) / temperature  # (J·N)×C
     if excluded is None:
-        lse = logits.logsumexp(dim=1).view(1, num_strongs, n)
+        lse = logits.logsumexp(dim=1).view(num_strongs, n)
     else:
         cols = cols.repeat(num_strongs, 1)
         low = torch.finfo(logits.dtype).min  # finite: no NaN gradient

@@ -1,4 +1,4 @@
 from .embedding_queue import EmbeddingQueue
-from .split_views import check_num_strong_views, split_views
+from .two_crop_ddm import TwoCropDDM
 
-__all__ = ['EmbeddingQueue', 'check_num_strong_views', 'split_views']
+__all__ = ['EmbeddingQueue', 'TwoCropDDM']
