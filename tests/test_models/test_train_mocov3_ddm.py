@@ -12,6 +12,7 @@ from mmengine.hub import get_config
 
 from clsa_mm.checkpoint import load_local_checkpoint
 from cli_helpers import REPO, run_tool
+from config_helpers import strip_scope
 
 R50 = 'configs/clsa/mocov3-ddm_r50_8xb512-amp-coslr-100e_in1k.py'
 VIT = 'configs/clsa/mocov3-ddm_vit-small-p16_16xb256-amp-coslr-300e_in1k.py'
@@ -23,14 +24,6 @@ MMPRETRAIN = {
     'mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py',
 }
 
-
-def strip_scope(node):
-    """``node`` without MMEngine's ``_scope_`` keys."""
-    if isinstance(node, dict):
-        return {k: strip_scope(v) for k, v in node.items() if k != '_scope_'}
-    if isinstance(node, (list, tuple)):
-        return type(node)(strip_scope(v) for v in node)
-    return node
 
 
 @pytest.mark.parametrize('name', [R50, VIT])

@@ -16,6 +16,7 @@ from clsa_mm.checkpoint import (backbone_checkpoint, backbone_state_dict,
 from clsa_mm.registry import DATASETS, MODELS, clsa_mm_scope
 from clsa_mm.utils import register_all_modules
 from cli_helpers import REPO, run_tool
+from config_helpers import strip_scope
 
 CONFIGS = dict(
     simclr='configs/clsa/simclr-ddm_r50_16xb256-coslr-200e_in1k.py',
@@ -62,14 +63,6 @@ def load(method, options=None):
     cfg.merge_from_dict(options or {})
     return cfg
 
-
-def strip_scope(node):
-    """``node`` without MMEngine's ``_scope_`` keys."""
-    if isinstance(node, dict):
-        return {k: strip_scope(v) for k, v in node.items() if k != '_scope_'}
-    if isinstance(node, (list, tuple)):
-        return type(node)(strip_scope(v) for v in node)
-    return node
 
 
 @pytest.mark.parametrize('method', ['simclr', 'byol'])
