@@ -6,6 +6,8 @@ import pytest
 from mmengine.config import Config
 from mmengine.utils import get_installed_path
 
+from clsa_mm.utils import QUICK_RECIPE, scale_crops, shrink_config
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MIM = osp.join(get_installed_path('mmpretrain'), '.mim/configs/_base_/')
 CONFIGS = sorted(
@@ -60,34 +62,63 @@ def test_linear_probe_bases_are_mmpretrains_plus_the_frozen_backbone():
     assert strip_scope(model) == expected
 
 
-def test_quick_demo_configs_shrink_only_sizes_and_schedule():
+def test_quick_shrink_changes_only_sizes_schedule_and_batch():
     full = load('configs/demo/clsa_r18_demo.py')
-    quick = load('configs/demo/clsa_r18_demo_quick.py')
-    assert quick['demo_data'] == dict(
-        photos=['brick', 'coins', 'china'], train_per_class=8,
-        val_per_class=4, size=32)
+    shrink = {k: v for k, v in QUICK_RECIPE.items() if k != 'data'}
+    quick = shrink_config(
+        Config.fromfile(osp.join(REPO, 'configs/demo/clsa_r18_demo.py')),
+        **shrink).to_dict()
     views = full['train_dataloader']['dataset']['pipeline'][1]
     views['key_view']['size'] = views['weak_views'][0]['size'] = 32
     views['strong_views'][0]['size'] = 16
     full['train_dataloader'].update(
         batch_size=4, num_workers=0, persistent_workers=False)
     full['model']['queue_len'] = 8
-    full['max_epochs'] = full['train_cfg']['max_epochs'] = 1
+    full['train_cfg']['max_epochs'] = 1
     full['param_scheduler'][0].update(T_max=1, end=1)
     full['default_hooks']['checkpoint']['interval'] = 1
     full['default_hooks']['logger']['interval'] = 1
-    full['demo_data'] = quick['demo_data']
     assert quick == full
 
     full = load('configs/demo/r18_linear_demo.py')
-    quick = load('configs/demo/r18_linear_demo_quick.py')
+    quick = shrink_config(
+        Config.fromfile(osp.join(REPO, 'configs/demo/r18_linear_demo.py')),
+        epochs=1, batch_size=8, crop_factor=0.5).to_dict()
     full['train_dataloader']['batch_size'] = 8
     full['train_dataloader']['dataset']['pipeline'][1]['scale'] = 32
-    full['max_epochs'] = 1
     full['train_cfg'].update(max_epochs=1, val_interval=1)
     full['param_scheduler'].update(T_max=1, end=1)
     full['default_hooks']['checkpoint']['interval'] = 1
     assert quick == full
+
+
+def test_shrink_refuses_a_schedule_of_several_schedulers():
+    cfg = Config.fromfile(osp.join(
+        REPO, 'configs/benchmarks/mmdetection/coco/'
+        'mask-rcnn_r50-c4_ms-1x_coco.py'))
+    with pytest.raises(ValueError, match=r'epochs=1.*param_scheduler has 2'):
+        shrink_config(cfg, epochs=1)
+
+
+def test_scale_crops_scales_every_view_and_nothing_else():
+    pipeline = [
+        dict(type='LoadImageFromFile'),
+        dict(type='CLSAViews', key_view=dict(size=64, scale=(0.2, 1.0)),
+             weak_views=[dict(size=64, scale=(0.2, 1.0))],
+             strong_views=[dict(size=32, scale=(0.086, 0.429))]),
+        dict(type='MultiView', transforms=[[
+            dict(type='RandomResizedCrop', scale=64, backend='pillow'),
+            dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
+        ]]),
+        dict(type='PackInputs'),
+    ]
+    assert scale_crops(pipeline, 0.5) == 4
+    views = pipeline[1]
+    assert views['key_view'] == dict(size=32, scale=(0.2, 1.0))
+    assert views['weak_views'][0]['size'] == 32
+    assert views['strong_views'][0] == dict(size=16, scale=(0.086, 0.429))
+    assert pipeline[2]['transforms'][0][0]['scale'] == 32
+    assert pipeline[2]['transforms'][0][1]['prob'] == 0.2
 
 
 @pytest.mark.parametrize('arch', ['r50-c4', 'r50_fpn'])
