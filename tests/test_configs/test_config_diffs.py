@@ -129,3 +129,74 @@ def test_coco_2x_is_the_1x_with_the_longer_schedule(arch):
     one['train_cfg']['max_epochs'] = 24
     one['param_scheduler'][1].update(end=24, milestones=[16, 22])
     assert two == one
+
+
+MMPRETRAIN = osp.join(get_installed_path('mmpretrain'), '.mim/configs/')
+# -ddm config: (its mmpretrain base, what it adds to the base's model, the
+# base view whose augmentation the strong view takes).
+DDM_CONFIGS = {
+    'configs/clsa/mocov3-ddm_r50_8xb512-amp-coslr-100e_in1k.py':
+    ('mocov3/mocov3_resnet50_8xb512-amp-coslr-100e_in1k.py',
+     dict(type='MoCoV3DDM'), 1),
+    'configs/clsa/mocov3-ddm_vit-small-p16_16xb256-amp-coslr-300e_in1k.py':
+    ('mocov3/mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py',
+     dict(type='MoCoV3DDM'), 1),
+    'configs/clsa/simclr-ddm_r50_16xb256-coslr-200e_in1k.py':
+    ('simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py',
+     dict(type='SimCLRDDM',
+          ddm_head=dict(type='DDMHead', ddm_temperature=0.1,
+                        loss_weight=1.0)), 0),
+    'configs/clsa/byol-ddm_r50_16xb256-coslr-200e_in1k.py':
+    ('byol/byol_resnet50_16xb256-coslr-200e_in1k.py',
+     dict(type='BYOLDDM', queue_len=65536, feat_dim=256), 0),
+}
+CLSA_MM_HOOKS = dict(
+    checkpoint='AtomicCheckpointHook', rng_state='RNGStateHook',
+    finite_loss='FiniteLossHook', checkpoint_match='CheckpointMatchHook',
+    empty_run_check='EmptyRunCheckHook')
+
+
+@pytest.mark.parametrize('path', sorted(DDM_CONFIGS))
+def test_ddm_config_is_its_mmpretrain_base_plus_the_ddm_diff(path):
+    """Model type + DDM settings + the strong view + clsa_mm's data set and
+    hooks: nothing else of the mmpretrain recipe changes."""
+    base_path, model_diff, strong_of = DDM_CONFIGS[path]
+    cfg = strip_scope(load(path))
+    expected = strip_scope(load(MMPRETRAIN + base_path))
+    expected['model'].update(
+        num_strong_views=1,
+        ddm_head=dict(type='DDMHead', ddm_temperature=0.2, loss_weight=1.0))
+    expected['model'].update(model_diff)
+
+    views = expected['train_dataloader']['dataset']['pipeline'][1]
+    transforms = views['transforms']
+    if views['num_views'] == 2:  # SimCLR: one pipeline for both crops
+        transforms = transforms * 2
+    crop, *augment = transforms[strong_of]
+    strong = [
+        dict(crop, scale=96, crop_ratio_range=(0.086, 0.429)), *augment,
+        dict(type='StrongAugment', n=5, magnitude=10, prob=0.5,
+             preset='released')
+    ]
+    got = cfg['train_dataloader']['dataset']['pipeline'][1]
+    assert got['transforms'][-1] == strong
+    # [x_1, x_2, x_s]: the base's two crops, then the strong view.
+    num_views = [2, 1] if views['num_views'] == 2 else [1, 1, 1]
+    views.update(num_views=num_views,
+                 transforms=views['transforms'] + [strong])
+    dataset = expected['train_dataloader']['dataset']
+    expected['train_dataloader']['dataset'] = dict(
+        type='UnlabeledImageDataset', data_root='data/imagenet/',
+        data_prefix='train', pipeline=dataset['pipeline'])
+
+    expected['default_scope'] = 'clsa_mm'
+    expected['randomness'].update(seed=0, diff_rank_seed=True)
+    for key, hook in CLSA_MM_HOOKS.items():
+        expected['default_hooks'].setdefault(key, {})['type'] = hook
+    if 'SimCLR' not in model_diff['type']:
+        expected['custom_hooks'] = [dict(type='MomentumQueueHook')]
+    expected.setdefault('auto_scale_lr', dict(base_batch_size=4096))
+    # Helpers of the config file, not settings.
+    for key in ('strong_pipeline', 'unlabeled_images', 'clsa_mm_hooks'):
+        expected[key] = cfg[key]
+    assert cfg == expected
