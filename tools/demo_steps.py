@@ -16,8 +16,10 @@ run in a subprocess whose whole output goes to ``WORK_DIR/logs/``):
 
 Running the demo again resumes an interrupted pretraining from its last
 checkpoint (or reuses a finished one) and repeats the evaluation. The quick
-demo uses the ``*_quick.py`` twins of the two configs: 3 photographs, tiny
-images and one epoch, to check the pipeline in a minute.
+demo shrinks every config with :func:`clsa_mm.utils.shrink_config`
+(:data:`clsa_mm.utils.QUICK_RECIPE`: 3 photographs, 32-pixel patches, one
+epoch, batch 4; the probe :data:`QUICK_PROBE`) and runs the shrunk configs,
+written to ``WORK_DIR/configs/``, to check the pipeline in 3 to 4 minutes.
 """
 import json
 import os
@@ -32,7 +34,7 @@ from mmengine.registry import init_default_scope
 from clsa_mm.checkpoint import save_checkpoint
 from clsa_mm.datasets import make_demo_data
 from clsa_mm.registry import MODELS
-from clsa_mm.utils import load_config
+from clsa_mm.utils import QUICK_RECIPE, load_config, shrink_config
 from clsa_mm.visualization import format_table
 from quiet_steps import QuietSteps
 
@@ -50,6 +52,9 @@ ONE_DRAW = ('One seed is one draw: the sign of a difference below can change '
             "ablation's mean ± std over seeds (docs/ablation.md).")
 
 
+# The quick demo's shrink of the linear probe (clsa_mm.utils.shrink_config).
+QUICK_PROBE = dict(epochs=1, batch_size=8, crop_factor=0.5)
+
 TABLE_HEADER = ('backbone (ResNet-18)', 'linear probe top-1', 'k-NN top-1')
 
 
@@ -63,7 +68,8 @@ class Demo:
         work_dir (str): Folder of this run; the logs go to ``logs/`` in it.
         data_root (str): Folder of the demo data. Defaults to the
             ``data_root`` of the pretraining config.
-        quick (bool): Use the smoke-run configs ``*_quick.py``.
+        quick (bool): Shrink every config by :data:`QUICK_RECIPE` (the
+            probe by :data:`QUICK_PROBE`) and make the quick demo data.
         stream (file, optional): Where the step lines go (stdout).
         bar (bool, optional): Progress bars (default: on a terminal).
     """
@@ -75,15 +81,17 @@ class Demo:
         self.root = root
         self.seed = seed
         self.work_dir = osp.join(root, work_dir)
-        suffix = '_quick' if quick else ''
+        self.demo_data = QUICK_RECIPE['data'] if quick else {}
         self.pretrain_configs = {
-            name: f'configs/demo/{stem}{suffix}.py'
+            name: self.config(f'configs/demo/{stem}.py', quick and {
+                k: v for k, v in QUICK_RECIPE.items() if k != 'data'})
             for name, (_, stem) in PRETRAINED.items()
         }
         # The data settings and the pictures are CLSA's.
         self.pretrain_config = self.pretrain_configs['clsa']
         self.pretrain_cfg = load_config(osp.join(root, self.pretrain_config))
-        self.probe_config = f'configs/demo/r18_linear_demo{suffix}.py'
+        self.probe_config = self.config('configs/demo/r18_linear_demo.py',
+                                        quick and QUICK_PROBE)
         self.probe_cfg = load_config(osp.join(root, self.probe_config))
         self.data_root = (data_root or
                           self.pretrain_cfg.train_dataloader.dataset.data_root)
@@ -92,6 +100,18 @@ class Demo:
 
     def path(self, *parts):
         return osp.join(self.work_dir, *parts)
+
+    def config(self, path, shrink):
+        """``path``, or with a ``shrink`` (the arguments of
+        :func:`shrink_config`) the shrunk config written to
+        ``WORK_DIR/configs/``."""
+        if not shrink:
+            return path
+        cfg = shrink_config(load_config(osp.join(self.root, path)), **shrink)
+        out = self.path('configs', osp.basename(path))
+        os.makedirs(osp.dirname(out), exist_ok=True)
+        cfg.dump(out)
+        return out
 
     def tool(self, name, *args, max_epochs=None, **env):
         """Run a tool (``.py`` with this Python, ``.sh`` with bash)."""
@@ -120,9 +140,9 @@ class Demo:
 
     def make_data(self):
         """Make (or reuse) the demo data of the pretraining config."""
-        settings = dict(self.pretrain_cfg.get('demo_data', {}))
         try:
-            make_demo_data(osp.join(self.root, self.data_root), **settings)
+            make_demo_data(osp.join(self.root, self.data_root),
+                           **self.demo_data)
         except (FileExistsError, ValueError) as e:
             raise SystemExit(f'step {self.steps.step} failed: {e}') from None
 

@@ -32,8 +32,9 @@ def parse_args():
     parser.add_argument(
         '--quick',
         action='store_true',
-        help='smoke run with configs/demo/*_quick.py: 3 photographs, '
-        '32-pixel patches, 1 epoch each; data and results in '
+        help='smoke run: the configs shrunk by clsa_mm.utils.QUICK_RECIPE '
+        '(3 photographs, 32-pixel patches, 1 epoch each); data, shrunk '
+        'configs and results in '
         'WORK_DIR/quick_seed_<SEED>')
     return parser.parse_args()
 

@@ -1,8 +1,10 @@
-from .config import check_cfg_options, load_config, set_work_dir
+from .config import (QUICK_RECIPE, check_cfg_options, load_config,
+                     scale_crops, set_work_dir, shrink_config)
 from .cpu_distributed import prepare_cpu_distributed
 from .setup_env import register_all_modules
 
 __all__ = [
-    'check_cfg_options', 'load_config', 'prepare_cpu_distributed',
-    'register_all_modules', 'set_work_dir'
+    'QUICK_RECIPE', 'check_cfg_options', 'load_config',
+    'prepare_cpu_distributed', 'register_all_modules', 'scale_crops',
+    'set_work_dir', 'shrink_config'
 ]

@@ -93,3 +93,118 @@ def set_work_dir(cfg, config_path, work_dir=None):
     elif cfg.get('work_dir') is None:
         cfg.work_dir = osp.join('./work_dirs',
                                 osp.splitext(osp.basename(config_path))[0])
+
+
+# The smoke-run recipe of the demo and the ablation (``--quick``): ``data``,
+# the settings of the demo data (clsa_mm.datasets.make_demo_data: 3
+# photographs, 32-pixel patches); the rest, the arguments of
+# :func:`shrink_config` for each pretraining config.
+QUICK_RECIPE = dict(
+    data=dict(
+        photos=['brick', 'coins', 'china'],
+        train_per_class=8,
+        val_per_class=4,
+        size=32),
+    crop_factor=0.5,
+    epochs=1,
+    batch_size=4,
+    queue_len=8,
+    log_interval=1)
+
+
+def scale_crops(pipeline, factor):
+    """Multiply every crop size of a train pipeline by ``factor``, in place.
+
+    Crop sizes are the ``size`` of CLSAViews' view dicts and the integer
+    ``scale`` of ``RandomResizedCrop`` (mmpretrain's output size), found at
+    any depth (``MultiView`` transforms included).
+
+    Args:
+        pipeline (list | dict): The pipeline or a part of it.
+        factor (float): The factor; a size becomes
+            ``max(1, round(size * factor))``.
+
+    Returns:
+        int: How many sizes were changed.
+    """
+    changed = 0
+    if isinstance(pipeline, dict):
+        for key, value in pipeline.items():
+            is_crop = (key == 'size' or key == 'scale' and str(
+                pipeline.get('type', '')).endswith('RandomResizedCrop'))
+            if is_crop and isinstance(value, int) and not isinstance(
+                    value, bool):
+                pipeline[key] = max(1, round(value * factor))
+                changed += 1
+            else:
+                changed += scale_crops(value, factor)
+    elif isinstance(pipeline, (list, tuple)):
+        changed += sum(scale_crops(item, factor) for item in pipeline)
+    return changed
+
+
+def shrink_config(cfg, epochs=None, batch_size=None, crop_factor=None,
+                  queue_len=None, log_interval=None,
+                  checkpoint_interval=None):
+    """Shrink a training config to a smaller run, in place.
+
+    The one way the demo, the ablation and the tests make a recipe smaller
+    (docs/demo.md, "Shrinking a recipe"). Every argument left ``None``
+    keeps the config's setting.
+
+    Args:
+        cfg (mmengine.Config): A config with ``train_cfg.max_epochs``, one
+            ``param_scheduler`` over the whole run and ``train_dataloader``.
+        epochs (int, optional): Training epochs; the schedule (``T_max`` and
+            ``end``), ``train_cfg.val_interval`` and the checkpoint interval
+            are cut to them.
+        batch_size (int, optional): Images per batch; below 8 the data are
+            loaded in the main process (``num_workers=0``).
+        crop_factor (float, optional): Every crop size of the train pipeline
+            is multiplied by it (:func:`scale_crops`).
+        queue_len (int, optional): The model's queue, where it has one.
+        log_interval (int, optional): Iterations per log line.
+        checkpoint_interval (int, optional): Epochs per checkpoint.
+
+    Returns:
+        mmengine.Config: ``cfg``.
+
+    Raises:
+        ValueError: naming the config's key that cannot be shrunk (several
+            schedulers, no crop size in the pipeline).
+    """
+    if epochs is not None:
+        schedulers = cfg.param_scheduler
+        if isinstance(schedulers, dict):
+            schedulers = [schedulers]
+        if len(schedulers) != 1:
+            raise ValueError(
+                f'shrink_config(epochs={epochs}): param_scheduler has '
+                f'{len(schedulers)} schedulers; it shrinks one schedule over '
+                'the whole run only')
+        schedulers[0].end = epochs
+        if 'T_max' in schedulers[0]:
+            schedulers[0].T_max = epochs
+        cfg.train_cfg.max_epochs = epochs
+        if 'val_interval' in cfg.train_cfg:
+            cfg.train_cfg.val_interval = min(cfg.train_cfg.val_interval,
+                                             epochs)
+        checkpoint = cfg.default_hooks.checkpoint
+        checkpoint.interval = min(checkpoint.interval, epochs)
+    if checkpoint_interval is not None:
+        cfg.default_hooks.checkpoint.interval = checkpoint_interval
+    if batch_size is not None:
+        cfg.train_dataloader.batch_size = batch_size
+        if batch_size < 8:
+            cfg.train_dataloader.update(
+                num_workers=0, persistent_workers=False)
+    if queue_len is not None and 'queue_len' in cfg.model:
+        cfg.model.queue_len = queue_len
+    if crop_factor is not None and not scale_crops(
+            cfg.train_dataloader.dataset.pipeline, crop_factor):
+        raise ValueError(
+            f'shrink_config(crop_factor={crop_factor}): no crop size in '
+            'train_dataloader.dataset.pipeline to scale')
+    if log_interval is not None:
+        cfg.default_hooks.logger.interval = log_interval
+    return cfg

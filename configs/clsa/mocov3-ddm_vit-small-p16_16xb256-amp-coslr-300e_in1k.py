@@ -10,6 +10,7 @@
 _base_ = [
     'mmpretrain::mocov3/mocov3_vit-small-p16_16xb256-amp-coslr-300e_in1k.py',
     '../_base_/datasets/mocov3-ddm_strong_view.py',
+    '../_base_/clsa_mm_on_mmpretrain.py',
 ]
 
 default_scope = 'clsa_mm'
@@ -21,7 +22,8 @@ train_dataloader = dict(
     # `_scope_` that inheriting from an mmpretrain:: config adds.
     collate_fn=dict(_delete_=True, type='default_collate'),
     dataset=dict(
-        _scope_='clsa_mm',
+        _base_.unlabeled_images,
+        _delete_=True,
         pipeline=[
             dict(type='LoadImageFromFile'),
             dict(
@@ -43,11 +45,5 @@ model = dict(
 
 # The momentum encoder's momentum in the logs (MomentumQueueHook).
 custom_hooks = [dict(_scope_='clsa_mm', type='MomentumQueueHook')]
-# clsa_mm's crash-safety hooks (see configs/_base_/default_runtime.py).
-default_hooks = dict(
-    checkpoint=dict(_scope_='clsa_mm', type='AtomicCheckpointHook'),
-    rng_state=dict(_scope_='clsa_mm', type='RNGStateHook'),
-    finite_loss=dict(_scope_='clsa_mm', type='FiniteLossHook'),
-    checkpoint_match=dict(_scope_='clsa_mm', type='CheckpointMatchHook'),
-    empty_run_check=dict(_scope_='clsa_mm', type='EmptyRunCheckHook'))
+default_hooks = _base_.clsa_mm_hooks
 randomness = dict(seed=0, diff_rank_seed=True)

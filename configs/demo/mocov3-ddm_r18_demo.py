@@ -9,8 +9,4 @@ model = dict(
     num_strong_views=1,
     ddm_head=dict(type='DDMHead', ddm_temperature=0.2, loss_weight=1.0))
 
-pipeline = _base_.train_dataloader.dataset.pipeline.copy()
-pipeline[1] = dict(
-    pipeline[1], strong_views=[dict(size=32, scale=(0.086, 0.429))])
-train_dataloader = dict(dataset=dict(pipeline=pipeline))
-del pipeline  # a helper, not a setting
+train_dataloader = dict(dataset=dict(pipeline=_base_.strong_view_pipeline))

@@ -8,7 +8,7 @@ from PIL import Image
 
 ablation_runs = load_tool('tools/benchmarks/ablation_runs.py')
 ROW_NAMES, ROWS = ablation_runs.ROW_NAMES, ablation_runs.ROWS
-scale_crops, summarise = ablation_runs.scale_crops, ablation_runs.summarise
+summarise = ablation_runs.summarise
 
 TOOL = 'tools/benchmarks/ablation.py'
 KEYS = {
@@ -91,27 +91,6 @@ def test_quick_ablation_runs_every_row_and_resumes(tmp_path):
     first = json.loads(before[clsa / 'result.json'])
     assert (again['linear_top1'], again['knn_top1']) == (
         first['linear_top1'], first['knn_top1'])
-
-
-def test_scale_crops_scales_every_view_and_nothing_else():
-    pipeline = [
-        dict(type='LoadImageFromFile'),
-        dict(type='CLSAViews', key_view=dict(size=64, scale=(0.2, 1.0)),
-             weak_views=[dict(size=64, scale=(0.2, 1.0))],
-             strong_views=[dict(size=32, scale=(0.086, 0.429))]),
-        dict(type='MultiView', transforms=[[
-            dict(type='RandomResizedCrop', scale=64, backend='pillow'),
-            dict(type='RandomGrayscale', prob=0.2, keep_channels=True),
-        ]]),
-        dict(type='PackInputs'),
-    ]
-    assert scale_crops(pipeline, 0.5) == 4
-    views = pipeline[1]
-    assert views['key_view'] == dict(size=32, scale=(0.2, 1.0))
-    assert views['weak_views'][0]['size'] == 32
-    assert views['strong_views'][0] == dict(size=16, scale=(0.086, 0.429))
-    assert pipeline[2]['transforms'][0][0]['scale'] == 32
-    assert pipeline[2]['transforms'][0][1]['prob'] == 0.2
 
 
 def test_summary_is_mean_and_sample_std_over_seeds():

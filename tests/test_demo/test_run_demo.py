@@ -63,7 +63,7 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
     assert results['results']['clsa'] != results['results']['random']
     assert results['results']['mocov2'] != results['results']['random']
     assert (run / 'results.md').read_text().startswith('| backbone')
-    # The quick data settings of configs/demo/clsa_r18_demo_quick.py.
+    # The quick data settings of clsa_mm.utils.QUICK_RECIPE.
     manifest = json.loads((run / 'data' / 'demo_data.json').read_text())
     assert manifest['counts'] == {'train': 24, 'val': 12}
     assert manifest['settings']['size'] == 32

@@ -79,7 +79,6 @@ def shrink(data_root, vit=False):
         'train_dataloader.pin_memory=False',
         f'train_dataloader.dataset.data_root={data_root}',
         'train_dataloader.dataset.indices=8',
-        'train_dataloader.dataset.with_label=False',  # 3 folders, not 1000
         f'{views}.0.0.scale=32', f'{views}.1.0.scale=32',
         f'{views}.2.0.scale=16',
         'train_cfg.max_epochs=1',

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from clsa_mm.datasets import make_demo_data
+from clsa_mm.utils import QUICK_RECIPE
 from clsa_mm.visualization import format_table, plot_result_bars
 
 # name: the row's name (``--rows``); config: file stem in configs/demo;
@@ -50,12 +51,11 @@ ROWS = (
 )
 ROW_NAMES = tuple(row.name for row in ROWS)
 
-# The shrink of every row. data: demo data settings (demo_data.py);
-# crop_factor: every crop size of the train pipeline is multiplied by it (the
-# views keep their size relative to the images); epochs: pretraining epochs
-# (the cosine schedule follows); batch_size/queue_len: None keeps the
-# config's; log_interval: iterations per log line. Chosen from timing alone
-# (docs/ablation.md).
+# The shrink of every row: the keyword arguments of
+# clsa_mm.utils.shrink_config (crop_factor, epochs, batch_size, queue_len,
+# log_interval; None keeps the config's) and data, the demo data settings
+# (clsa_mm.datasets.make_demo_data). Chosen from timing alone
+# (docs/ablation.md). ``quick`` is the quick demo's.
 RECIPES = dict(
     full=dict(
         data=dict(size=32),
@@ -64,47 +64,11 @@ RECIPES = dict(
         batch_size=None,
         queue_len=None,
         log_interval=10),
-    quick=dict(
-        data=dict(
-            photos=['brick', 'coins', 'china'],
-            train_per_class=8,
-            val_per_class=4,
-            size=32),
-        crop_factor=0.5,
-        epochs=1,
-        batch_size=4,
-        queue_len=8,
-        log_interval=1),
+    quick=QUICK_RECIPE,
 )
 PROBE_CONFIG = 'configs/demo/r18_linear_demo.py'
 KNN = dict(k=20, temperature=0.07)
 LINEAR = dict(weight_decay=1e-3)
-
-
-def scale_crops(pipeline, factor):
-    """Multiply every crop size of a train pipeline by ``factor``, in place.
-
-    Crop sizes are the ``size`` of CLSAViews' view dicts and the integer
-    ``scale`` of ``RandomResizedCrop`` (mmpretrain's output size), found at
-    any depth (``MultiView`` transforms included).
-
-    Returns:
-        int: How many sizes were changed.
-    """
-    changed = 0
-    if isinstance(pipeline, dict):
-        for key, value in pipeline.items():
-            is_crop = (key == 'size' or key == 'scale' and str(
-                pipeline.get('type', '')).endswith('RandomResizedCrop'))
-            if is_crop and isinstance(value, int) and not isinstance(
-                    value, bool):
-                pipeline[key] = max(1, round(value * factor))
-                changed += 1
-            else:
-                changed += scale_crops(value, factor)
-    elif isinstance(pipeline, (list, tuple)):
-        changed += sum(scale_crops(item, factor) for item in pipeline)
-    return changed
 
 
 def strong_term_head(names):
@@ -117,32 +81,17 @@ def strong_term_head(names):
 
 def row_config(root, row, recipe, seed, data_root, work_dir):
     """The row's config shrunk by ``recipe`` (a :data:`RECIPES` value)."""
-    from clsa_mm.utils import load_config
-    epochs = recipe['epochs']
-    options = {
-        'randomness.seed': seed,
-        'train_cfg.max_epochs': epochs,
-        'param_scheduler.0.T_max': epochs,
-        'param_scheduler.0.end': epochs,
-        'train_dataloader.dataset.data_root': data_root,
-        'default_hooks.checkpoint.interval': 1,
-        'default_hooks.checkpoint.max_keep_ckpts': 1,
-    }
-    if recipe['batch_size']:
-        options['train_dataloader.batch_size'] = recipe['batch_size']
+    from clsa_mm.utils import load_config, shrink_config
     cfg = load_config(
-        osp.join(root, 'configs/demo', row.config + '.py'), options)
+        osp.join(root, 'configs/demo', row.config + '.py'), {
+            'randomness.seed': seed,
+            'train_dataloader.dataset.data_root': data_root
+        })
     if row.beta is not None:
         cfg.model[strong_term_head(cfg.model)].loss_weight = row.beta
-    if recipe['queue_len'] and 'queue_len' in cfg.model:
-        cfg.model.queue_len = recipe['queue_len']
-    if recipe['batch_size'] and recipe['batch_size'] < 8:
-        cfg.train_dataloader.update(num_workers=0, persistent_workers=False)
-    if not scale_crops(cfg.train_dataloader.dataset.pipeline,
-                       recipe['crop_factor']):
-        raise ValueError(f'{row.config}: no crop size found in its train '
-                         'pipeline to scale')
-    cfg.default_hooks.logger.interval = recipe['log_interval']
+    shrink_config(
+        cfg, checkpoint_interval=1,
+        **{k: v for k, v in recipe.items() if k != 'data'})
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))

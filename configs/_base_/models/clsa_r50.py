@@ -1,34 +1,15 @@
-# CLSA: ResNet-50 encoder f, MoCo v2 projector g
-# (2048 -> 2048 -> ReLU -> 128), EMA key encoder (decay 0.999), a queue of
-# 65536 keys, contrastive loss (T = 0.2) + DDM loss (T2 = 0.2, beta = 1).
+# CLSA: MoCo v2's model (mocov2_r50.py) with one weak query and one strong
+# view per image, and the DDM loss (T2 = 0.2, beta = 1) beside the
+# contrastive one (T = 0.2).
+_base_ = './mocov2_r50.py'
+
 model = dict(
     type='CLSA',
     num_weak_views=1,
     num_strong_views=1,
-    queue_len=65536,
-    feat_dim=128,
-    momentum=0.001,
-    # The views arrive as RGB uint8 tensors.
-    data_preprocessor=dict(
-        type='SelfSupDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        to_rgb=False),
-    backbone=dict(
-        type='ResNet',
-        depth=50,
-        norm_cfg=dict(type='BN'),
-        zero_init_residual=False),
-    neck=dict(
-        type='MoCoV2Neck',
-        in_channels=2048,
-        hid_channels=2048,
-        out_channels=128,
-        with_avg_pool=True),
     head=dict(
-        type='DDMHead', temperature=0.2, ddm_temperature=0.2,
+        _delete_=True,
+        type='DDMHead',
+        temperature=0.2,
+        ddm_temperature=0.2,
         loss_weight=1.0))
-
-# EMA momentum per iteration, queue/batch check before training, and
-# queue pointer / similarity / DDM-entropy logging.
-custom_hooks = [dict(type='MomentumQueueHook')]

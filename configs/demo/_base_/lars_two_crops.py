@@ -1,9 +1,8 @@
 # What the MoCo v3, SimCLR and BYOL rows of the demo comparison share
 # (docs/demo.md, "Recipes of the comparison"), by the rule written there for
 # every base method; each row sets its model (and MoCo v3 its lr):
-# - data, views, batch 32, epochs, seed, checkpoints: clsa_r18_demo.py's,
-#   with its two 64-pixel weakly augmented crops as the method's two crops
-#   and no strong view;
+# - data, views, batch 32, epochs, seed, checkpoints: mocov2_r18_demo.py's,
+#   with its two 64-pixel weakly augmented crops as the method's two crops;
 # - ResNet-18 with BN (one process); the recipe's projector/predictor with
 #   in_channels 512 and hidden widths / 4, as the demo shrinks MoCo v2's
 #   (2048 -> 512); output widths, temperature, momentum and loss unchanged;
@@ -13,12 +12,7 @@
 #   over max_epochs (the recipes' 10 warm-up epochs dropped);
 # - MoCo v3's and BYOL's CosineEMA anneal their own momentum; their rows
 #   log it with MomentumQueueHook (SimCLR has no momentum encoder).
-_base_ = '../clsa_r18_demo.py'
-
-pipeline = _base_.train_dataloader.dataset.pipeline.copy()
-pipeline[1] = dict(pipeline[1], strong_views=[])
-train_dataloader = dict(dataset=dict(pipeline=pipeline))
-del pipeline  # a helper, not a setting
+_base_ = '../mocov2_r18_demo.py'
 
 optim_wrapper = dict(
     _delete_=True,
