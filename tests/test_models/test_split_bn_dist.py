@@ -50,14 +50,15 @@ def rank_views(variant, step, rank):
 
 
 def train(model, variant, ranks, forward):
-    """Two SGD steps on the views of ``ranks``; what each step gave."""
+    """Two SGD steps of ``forward`` (the model or its DDP wrapper) on the
+    views of ``ranks``; what each step gave."""
     optim = torch.optim.SGD(model.parameters(), lr=0.1)
     steps = []
     for step in range(STEPS):
         per_rank = [rank_views(variant, step, r) for r in ranks]
         x = [torch.cat(v) for v in zip(*per_rank)]
         torch.manual_seed(SEED + step)  # the key batch permutation
-        losses = forward(x)
+        losses = forward(x, None, mode='loss')
         optim.zero_grad()
         sum(v for k, v in losses.items() if k.startswith('loss')).backward()
         steps.append(dict(
@@ -78,8 +79,7 @@ def worker(rank, port, out_dir):
     for variant in VARIANTS:
         model = build(variant, dict(type='BN'))
         ddp = MMDistributedDataParallel(model, broadcast_buffers=False)
-        steps = train(model, variant, [rank],
-                      lambda x: ddp(x, None, mode='loss'))
+        steps = train(model, variant, [rank], ddp)
         out[variant] = dict(steps=steps, state=model.state_dict())
     torch.save(out, os.path.join(out_dir, f'rank{rank}.pth'))
     dist.destroy_process_group()
@@ -107,8 +107,7 @@ def close(a, b):
 @pytest.mark.parametrize('variant', list(VARIANTS))
 def test_one_process_split_bn_equals_two_ranks(variant, gloo_runs):
     model = build(variant, dict(type='SplitBN', num_splits=WORLD))
-    steps = train(model, variant, range(WORLD),
-                  lambda x: model(x, None, mode='loss'))
+    steps = train(model, variant, range(WORLD), model)
     ranks = [run[variant] for run in gloo_runs]
     for step, rank_steps in zip(steps, zip(*(r['steps'] for r in ranks))):
         # each rank's loss is the mean over its rows, the one process's the
