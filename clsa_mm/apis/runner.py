@@ -6,7 +6,7 @@ from mmengine.config import DictAction
 from mmengine.runner import Runner
 
 from clsa_mm.registry import RUNNERS
-from clsa_mm.utils import prepare_cpu_distributed
+from clsa_mm.utils import check_split_bn, prepare_cpu_distributed
 
 
 def parse_runner_args(parser, args=None):
@@ -43,10 +43,11 @@ def parse_runner_args(parser, args=None):
 def build_runner(cfg):
     """The runner of a merged config, as tools/train.py and test.py use it.
 
-    A launcher other than ``none`` on a machine without CUDA first gets a
-    gloo process group (:func:`prepare_cpu_distributed`). A config with a
-    ``runner_type`` is built from the registry, any other with
-    ``Runner.from_cfg``.
+    A config with split BN where it cannot apply is refused
+    (:func:`check_split_bn`). A launcher other than ``none`` on a machine
+    without CUDA first gets a gloo process group
+    (:func:`prepare_cpu_distributed`). A config with a ``runner_type`` is
+    built from the registry, any other with ``Runner.from_cfg``.
 
     Args:
         cfg (mmengine.Config): The config, ``cfg.launcher`` set.
@@ -54,6 +55,7 @@ def build_runner(cfg):
     Returns:
         mmengine.runner.Runner: The runner.
     """
+    check_split_bn(cfg)
     launcher = cfg.get('launcher', 'none')
     if launcher != 'none' and not torch.cuda.is_available():
         prepare_cpu_distributed(cfg, launcher)
