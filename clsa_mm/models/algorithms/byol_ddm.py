@@ -8,11 +8,12 @@ from mmpretrain.models import BYOL
 from mmpretrain.structures import DataSample
 
 from clsa_mm.registry import MODELS, clsa_mm_scope
-from ..utils import EmbeddingQueue, check_num_strong_views, split_views
+from ..utils import (EmbeddingQueue, OnlineProbeMixin, check_num_strong_views,
+                     split_views)
 
 
 @MODELS.register_module()
-class BYOLDDM(BYOL, EmbeddingQueue):
+class BYOLDDM(OnlineProbeMixin, BYOL, EmbeddingQueue):
     """BYOL with CLSA's distributional divergence minimisation (DDM).
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
@@ -53,6 +54,11 @@ class BYOLDDM(BYOL, EmbeddingQueue):
         queue_len (int): The length K of the DDM queue; 0 or a multiple of
             twice the global batch. Defaults to 65536.
         feat_dim (int): The projection dimension d. Defaults to 256.
+        online_probe (dict, optional): The online linear probe on the
+            detached backbone output of ``x_1``, e.g.
+            ``dict(num_classes=1000)`` (:class:`OnlineProbeHead`); it adds
+            ``online_probe/loss`` and ``online_probe/top1``. Defaults to
+            None (none).
         pretrained (str, optional): A checkpoint to initialise from.
             Defaults to None.
         data_preprocessor (dict, optional): The data preprocessor config.
@@ -69,6 +75,7 @@ class BYOLDDM(BYOL, EmbeddingQueue):
                  ddm_head: dict,
                  base_momentum: float = 0.01,
                  num_strong_views: int = 1,
+                 online_probe: Optional[dict] = None,
                  queue_len: int = 65536,
                  feat_dim: int = 256,
                  pretrained: Optional[str] = None,
@@ -86,6 +93,7 @@ class BYOLDDM(BYOL, EmbeddingQueue):
         self.num_strong_views = check_num_strong_views(num_strong_views)
         # Each step enqueues both crops' target projections.
         self.init_queue(feat_dim, queue_len, views_per_step=2)
+        self.init_online_probe(online_probe)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -93,7 +101,8 @@ class BYOLDDM(BYOL, EmbeddingQueue):
 
         Args:
             inputs (list[Tensor]): The views ``[x_1, x_2, x_s[0..J-1]]``.
-            data_samples (list[DataSample]): Unused.
+            data_samples (list[DataSample]): The labels of the online
+                probe, if any.
 
         Returns:
             dict[str, Tensor]: BYOL's ``loss``; with strong views it is
@@ -105,7 +114,9 @@ class BYOLDDM(BYOL, EmbeddingQueue):
         if strongs and not self.queue_started:
             self.start_queue(crops[0].shape[0])
         # BYOL.loss and LatentPredictHead.loss, written out.
-        projs = [self.neck(self.backbone(x))[0] for x in crops]
+        feats = [self.backbone(x) for x in crops]  # feats[0]: the probe's
+        projs = [self.neck(f)[0] for f in feats]
+        probe = self.online_probe_loss(feats[0], data_samples)
         with torch.no_grad():
             self.target_net.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
@@ -114,7 +125,7 @@ class BYOLDDM(BYOL, EmbeddingQueue):
         loss = 2. * (self.head.loss_module(preds[0], targets[1]) +
                      self.head.loss_module(preds[1], targets[0]))
         if not strongs:
-            return dict(loss=loss)
+            return dict(loss=loss, **probe)
         # DDM over [T_1all; T_2all; Q]; anchor c leaves out T_call.
         targets = [
             torch.cat(all_gather(F.normalize(t, dim=1))) for t in targets
@@ -135,4 +146,4 @@ class BYOLDDM(BYOL, EmbeddingQueue):
         losses = self.ddm_head.ddm([F.normalize(p, dim=1) for p in preds],
                                    strong, bank, excluded=own_crop)
         self.enqueue(torch.cat(targets))
-        return dict(loss_byol=loss, **losses)
+        return dict(loss_byol=loss, **losses, **probe)

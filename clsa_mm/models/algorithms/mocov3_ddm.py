@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -8,11 +8,11 @@ from mmpretrain.models import MoCoV3
 from mmpretrain.structures import DataSample
 
 from clsa_mm.registry import MODELS, clsa_mm_scope
-from ..utils import check_num_strong_views, split_views
+from ..utils import OnlineProbeMixin, check_num_strong_views, split_views
 
 
 @MODELS.register_module()
-class MoCoV3DDM(MoCoV3):
+class MoCoV3DDM(OnlineProbeMixin, MoCoV3):
     """MoCo v3 with CLSA's distributional divergence minimisation (DDM).
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
@@ -51,6 +51,11 @@ class MoCoV3DDM(MoCoV3):
             (1 - decay), annealed to 0 by ``CosineEMA``. Defaults to 0.01.
         num_strong_views (int): The number J of strong views after the two
             crops. Defaults to 1.
+        online_probe (dict, optional): The online linear probe on the
+            detached backbone output of ``x_1``, e.g.
+            ``dict(num_classes=1000)`` (:class:`OnlineProbeHead`); it adds
+            ``online_probe/loss`` and ``online_probe/top1``. Defaults to
+            None (none).
         pretrained (str, optional): A checkpoint to initialise from.
             Defaults to None.
         data_preprocessor (dict, optional): The data preprocessor config.
@@ -67,6 +72,7 @@ class MoCoV3DDM(MoCoV3):
                  ddm_head: dict,
                  base_momentum: float = 0.01,
                  num_strong_views: int = 1,
+                 online_probe: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -80,11 +86,13 @@ class MoCoV3DDM(MoCoV3):
             init_cfg=init_cfg)
         self.ddm_head = MODELS.build(ddm_head)
         self.num_strong_views = check_num_strong_views(num_strong_views)
+        self.init_online_probe(online_probe)
 
-    def _predict(self, x: torch.Tensor) -> torch.Tensor:
-        """``normalize(pred(g(f(x))))`` of the online branch."""
+    def _predict(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """``normalize(pred(g(feats)))`` of the online branch, ``feats =
+        f(x)``."""
         return F.normalize(
-            self.head.predictor([self.neck(self.backbone(x))[0]])[0], dim=1)
+            self.head.predictor([self.neck(feats)[0]])[0], dim=1)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
@@ -92,7 +100,8 @@ class MoCoV3DDM(MoCoV3):
 
         Args:
             inputs (list[Tensor]): The views ``[x_1, x_2, x_s[0..J-1]]``.
-            data_samples (list[DataSample]): Unused.
+            data_samples (list[DataSample]): The labels of the online
+                probe, if any.
 
         Returns:
             dict[str, Tensor]: MoCo v3's ``loss``; with strong views it is
@@ -102,7 +111,9 @@ class MoCoV3DDM(MoCoV3):
         crops, strongs = split_views(inputs, self.num_strong_views,
                                      type(self).__name__)
         # MoCoV3.loss and MoCoV3Head.loss, written out.
-        anchors = [self._predict(x) for x in crops]
+        feats = [self.backbone(x) for x in crops]  # feats[0]: the probe's
+        anchors = [self._predict(f) for f in feats]
+        probe = self.online_probe_loss(feats[0], data_samples)
         with torch.no_grad():
             self.momentum_encoder.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
@@ -118,17 +129,17 @@ class MoCoV3DDM(MoCoV3):
         loss = sum(self.head.loss_module(sim / self.head.temperature, labels)
                    for sim in sims)
         if not strongs:
-            return dict(loss=loss)
+            return dict(loss=loss, **probe)
         # DDM over [K_1all; K_2all]; anchor c leaves out K_call.
         b = keys[0].shape[0]
         own_crop = [torch.arange(c * b, (c + 1) * b, device=labels.device)
                     .expand(n, b) for c in range(2)]
         losses = self.ddm_head.ddm(
-            anchors, [self._predict(x) for x in strongs],
+            anchors, [self._predict(self.backbone(x)) for x in strongs],
             torch.cat(keys).t(), excluded=own_crop)
         with torch.no_grad():
             sim = torch.cat(sims).float()  # row n's own key: column rank·N+n
             pos = torch.cat([s.diagonal(rank * n) for s in sims]).float()
             neg = (sim.sum(dim=1) - pos) / (b - 1)
         return dict(loss_contrastive=loss, pos_sim=pos.mean(),
-                    neg_sim=neg.mean(), **losses)
+                    neg_sim=neg.mean(), **losses, **probe)

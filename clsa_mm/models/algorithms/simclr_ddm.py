@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional, Tuple, Union
 
 import torch
 from mmengine.dist import get_rank
@@ -7,11 +7,11 @@ from mmpretrain.models.selfsup.simclr import GatherLayer
 from mmpretrain.structures import DataSample
 
 from clsa_mm.registry import MODELS, clsa_mm_scope
-from ..utils import check_num_strong_views, split_views
+from ..utils import OnlineProbeMixin, check_num_strong_views, split_views
 
 
 @MODELS.register_module()
-class SimCLRDDM(SimCLR):
+class SimCLRDDM(OnlineProbeMixin, SimCLR):
     """SimCLR with CLSA's distributional divergence minimisation (DDM).
 
     :meth:`loss` takes the views ``[x_1, x_2, x_s[0], ..., x_s[J-1]]``
@@ -41,6 +41,11 @@ class SimCLRDDM(SimCLR):
             in the configs) and β (``loss_weight``).
         num_strong_views (int): The number J of strong views after the two
             crops. Defaults to 1.
+        online_probe (dict, optional): The online linear probe on the
+            detached backbone output of ``x_1``, e.g.
+            ``dict(num_classes=1000)`` (:class:`OnlineProbeHead`); it adds
+            ``online_probe/loss`` and ``online_probe/top1``. Defaults to
+            None (none).
         pretrained (str, optional): A checkpoint to initialise from.
             Defaults to None.
         data_preprocessor (dict, optional): The data preprocessor config.
@@ -56,6 +61,7 @@ class SimCLRDDM(SimCLR):
                  head: dict,
                  ddm_head: dict,
                  num_strong_views: int = 1,
+                 online_probe: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -68,10 +74,15 @@ class SimCLRDDM(SimCLR):
             init_cfg=init_cfg)
         self.ddm_head = MODELS.build(ddm_head)
         self.num_strong_views = check_num_strong_views(num_strong_views)
+        self.init_online_probe(online_probe)
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        """``g(f(x))`` over its L2 norm + 1e-10, as SimCLR normalises."""
-        z = self.neck(self.backbone(x))[0]
+        return self._project(self.backbone(x))
+
+    def _project(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """``g(feats)`` over its L2 norm + 1e-10, as SimCLR normalises;
+        ``feats = f(x)``."""
+        z = self.neck(feats)[0]
         return z / (torch.norm(z, p=2, dim=1, keepdim=True) + 1e-10)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
@@ -80,7 +91,8 @@ class SimCLRDDM(SimCLR):
 
         Args:
             inputs (list[Tensor]): The views ``[x_1, x_2, x_s[0..J-1]]``.
-            data_samples (list[DataSample]): Unused.
+            data_samples (list[DataSample]): The labels of the online
+                probe, if any.
 
         Returns:
             dict[str, Tensor]: SimCLR's ``loss``; with strong views it is
@@ -91,7 +103,10 @@ class SimCLRDDM(SimCLR):
                                      type(self).__name__)
         # SimCLR.loss, written out.
         x = torch.stack(crops, 1)
-        z = self._embed(x.reshape((x.size(0) * 2, ) + x.shape[2:]))  # 2N×d
+        feats = self.backbone(x.reshape((x.size(0) * 2, ) + x.shape[2:]))
+        z = self._project(feats)  # 2N×d
+        # The online probe reads x_1's rows.
+        probe = self.online_probe_loss([f[0::2] for f in feats], data_samples)
         z_all = torch.cat(GatherLayer.apply(z), dim=0)  # 2B×d
         s = torch.matmul(z_all, z_all.permute(1, 0))
         mask, pos_idx, neg_mask = self._create_buffer(
@@ -102,11 +117,11 @@ class SimCLRDDM(SimCLR):
             s.size(0), -1)  # 2B×(2B-2)
         loss = self.head.loss(positive, negative)
         if not strongs:
-            return dict(loss=loss)
+            return dict(loss=loss, **probe)
         # DDM over Z; row n of crop c leaves out its own column.
         n = z.shape[0] // 2
         own = torch.arange(n, device=z.device) * 2 + get_rank() * 2 * n
         losses = self.ddm_head.ddm(
             [z[0::2], z[1::2]], [self._embed(x) for x in strongs],
             z_all.detach().t(), excluded=[own, own + 1])
-        return dict(loss_contrastive=loss, **losses)
+        return dict(loss_contrastive=loss, **losses, **probe)
