@@ -75,9 +75,9 @@ class BYOLDDM(OnlineProbeMixin, BYOL, EmbeddingQueue):
                  ddm_head: dict,
                  base_momentum: float = 0.01,
                  num_strong_views: int = 1,
-                 online_probe: Optional[dict] = None,
                  queue_len: int = 65536,
                  feat_dim: int = 256,
+                 online_probe: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
