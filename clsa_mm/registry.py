@@ -34,8 +34,8 @@ __all__ = [
 ]
 
 # clsa_mm's subpackages that register modules; the other kinds of module
-# (metrics, visualizers …) come from mmpretrain only.
-_OWN = {'engine', 'models', 'datasets'}
+# (visualizers …) come from mmpretrain only.
+_OWN = {'engine', 'models', 'datasets', 'evaluation'}
 
 
 def _child(name, parent, package):

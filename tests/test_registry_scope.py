@@ -11,9 +11,10 @@ import pytest
 from mmengine.registry import DefaultScope
 from mmpretrain.models import BaseSelfSupervisor
 
-from clsa_mm.registry import (DATASETS, HOOKS, MODELS, TRANSFORMS,
+from clsa_mm.registry import (DATASETS, HOOKS, METRICS, MODELS, TRANSFORMS,
                               clsa_mm_scope)
 from clsa_mm.utils import register_all_modules
+from knn_monitor_helpers import knn_loader_cfg
 
 SCOPES = ['mmengine', 'mmpretrain', 'mmdet']
 
@@ -65,6 +66,16 @@ def component_cfgs(data_root):
             ddm_head=dict(type='DDMHead'),
             queue_len=8,
             feat_dim=16),
+        ('model', 'MoCoWithProbe'): dict(
+            backbone=TINY_BACKBONE,
+            neck=dict(type='MoCoV2Neck', in_channels=64, hid_channels=32,
+                      out_channels=16, with_avg_pool=True),
+            head=dict(type='ContrastiveHead',
+                      loss=dict(type='CrossEntropyLoss')),
+            queue_len=8,
+            feat_dim=16,
+            online_probe=dict(num_classes=3)),
+        ('model', 'OnlineProbeHead'): dict(num_classes=3, in_channels=8),
         ('model', 'DDMHead'): dict(),
         ('model', 'StrongContrastiveHead'): dict(),
         ('transform', 'CLSAViews'): VIEWS,
@@ -85,10 +96,15 @@ def component_cfgs(data_root):
         ('hook', 'FiniteLossHook'): dict(),
         ('hook', 'MomentumQueueHook'): dict(),
         ('hook', 'RNGStateHook'): dict(),
+        ('hook', 'KNNMonitorHook'): knn_loader_cfg(data_root),
+        ('metric', 'OnlineProbeAccuracy'): dict(),
     }
 
 
-REGISTRIES = {r.name: r for r in (MODELS, TRANSFORMS, DATASETS, HOOKS)}
+REGISTRIES = {
+    r.name: r
+    for r in (MODELS, TRANSFORMS, DATASETS, HOOKS, METRICS)
+}
 
 
 def check_built(obj):
@@ -103,6 +119,8 @@ def check_built(obj):
             'SelfSupDataPreprocessor'
         if name == 'CLSA':
             assert type(obj.head).__name__ == 'DDMHead'
+        elif name == 'MoCoWithProbe':
+            assert type(obj.online_probe).__name__ == 'OnlineProbeHead'
         else:
             assert type(obj.head.loss_module).__name__ in (
                 'CrossEntropyLoss', 'CosineSimilarityLoss')

@@ -48,7 +48,7 @@ def build_feature_preprocessor(cfg):
 
 
 @torch.no_grad()
-def extract_features(backbone, data_preprocessor, dataloader):
+def extract_features(backbone, data_preprocessor, dataloader, progress=True):
     """Global-average-pooled, L2-normalised last-stage features.
 
     Args:
@@ -57,13 +57,14 @@ def extract_features(backbone, data_preprocessor, dataloader):
             (``ClsDataPreprocessor``); its device is used.
         dataloader (DataLoader): Yields mmpretrain ``PackInputs`` batches of
             single-label samples.
+        progress (bool): Show a progress bar. Defaults to True.
 
     Returns:
         tuple[Tensor, Tensor]: ``(N, C)`` features and ``(N, )`` labels.
     """
     backbone.eval()
     feats, labels = [], []
-    progress = ProgressBar(len(dataloader.dataset))
+    bar = ProgressBar(len(dataloader.dataset)) if progress else None
     for data_batch in dataloader:
         data = data_preprocessor(data_batch, training=False)
         outs = backbone(data['inputs'])
@@ -77,6 +78,8 @@ def extract_features(backbone, data_preprocessor, dataloader):
                     f'{sample.get("img_path", "a sample")} has labels '
                     f'{label.tolist()}')
             labels.append(label.reshape(()))
-        progress.update(feat.size(0))
-    print()
+        if bar:
+            bar.update(feat.size(0))
+    if bar:
+        print()
     return torch.cat(feats), torch.stack(labels).to(torch.long)

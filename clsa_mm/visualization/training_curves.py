@@ -22,9 +22,13 @@ def curve_panels(train: List[dict],
                  keys: Optional[Sequence[str]] = None) -> List[tuple]:
     """Group the logged scalars into panels.
 
-    Losses share one panel, learning rates another; every other training
-    scalar (e.g. the queue statistics of ``MomentumQueueHook``) and every
-    validation metric gets its own.
+    The pretraining losses share one panel, learning rates another, the
+    online probe's loss (``online_probe/loss``) has its own; the validation
+    top-1 accuracies (the online probe's ``online_probe/val_top1``, the
+    k-NN monitor's ``knn/top1``) share one panel over the validation steps
+    (epochs); every other training scalar (e.g. the queue statistics of
+    ``MomentumQueueHook``, ``online_probe/top1`` of the training batches)
+    and every other validation metric gets its own.
 
     Args:
         train (list[dict]): Training records of :func:`load_scalar_logs`.
@@ -43,16 +47,25 @@ def curve_panels(train: List[dict],
                            f'{sorted(set(train_keys + val_keys))}')
         train_keys = [k for k in train_keys if k in keys]
         val_keys = [k for k in val_keys if k in keys]
-    losses = [k for k in train_keys if 'loss' in k]
+    probe_losses = [k for k in train_keys if k == 'online_probe/loss']
+    losses = [k for k in train_keys if 'loss' in k and k not in probe_losses]
     lrs = [k for k in train_keys if k.endswith('lr')]
+    top1s = [k for k in val_keys if k.endswith('top1')
+             and k.startswith(('online_probe/', 'knn/'))]
     panels = []
     if losses:
         panels.append(('losses', train, 'iteration', losses))
     if lrs:
         panels.append(('learning rate', train, 'iteration', lrs))
+    if probe_losses:
+        panels.append(('online probe loss', train, 'iteration',
+                       probe_losses))
     panels += [(k, train, 'iteration', [k]) for k in train_keys
-               if k not in losses + lrs]
-    panels += [(f'val: {k}', val, 'validation step', [k]) for k in val_keys]
+               if k not in losses + lrs + probe_losses]
+    if top1s:
+        panels.append(('top-1 (%)', val, 'validation step (epoch)', top1s))
+    panels += [(f'val: {k}', val, 'validation step', [k]) for k in val_keys
+               if k not in top1s]
     return panels
 
 

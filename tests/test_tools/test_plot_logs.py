@@ -74,3 +74,31 @@ def test_plot_logs_without_logs_fails_clearly(tmp_path):
                      str(tmp_path)], check=False)
     assert proc.returncode != 0
     assert 'No MMEngine logs in' in proc.stderr
+
+
+def test_online_probe_and_knn_curves_share_a_top1_panel(tmp_path):
+    backend = LocalVisBackend(save_dir=str(tmp_path / '20240101' /
+                                           'vis_data'))
+    for step in range(1, 21):
+        backend.add_scalars(
+            dict(lr=0.03, loss=5 - step / 10, iter=step, epoch=step // 10,
+                 **{'online_probe/loss': 1.1 - step / 40,
+                    'online_probe/top1': step * 4.0}), step=step)
+        if step % 10 == 0:  # after each epoch: the monitor, then the val loop
+            backend.add_scalars({'knn/top1': step * 3.0, 'knn/seconds': 1.5},
+                                step=step // 10)
+            backend.add_scalars({'online_probe/val_top1': step * 2.0},
+                                step=step // 10)
+    train, val = load_scalar_logs(str(tmp_path))
+    panels = {title: names for title, _, _, names in curve_panels(train, val)}
+    assert panels == {
+        'losses': ['loss'],
+        'learning rate': ['lr'],
+        'online probe loss': ['online_probe/loss'],
+        'online_probe/top1': ['online_probe/top1'],
+        'top-1 (%)': ['knn/top1', 'online_probe/val_top1'],
+        'val: knn/seconds': ['knn/seconds'],
+    }
+    proc = run_tool(['tools/analysis_tools/plot_logs.py', str(tmp_path)])
+    assert 'top-1 (%)' in proc.stdout + proc.stderr
+    assert (tmp_path / 'training_curves.png').exists()

@@ -3,8 +3,9 @@
 Reads every ``<work_dir>/<timestamp>/vis_data/scalars.json`` (a resumed run
 continues the curves of the run it resumed) and draws the losses
 (``loss_contrastive``, ``loss_ddm``, ...), the learning rate, every other
-logged training scalar (the queue statistics of ``MomentumQueueHook``) and
-the validation metrics into one PNG.
+logged training scalar (the queue statistics of ``MomentumQueueHook``, the
+online probe's loss and batch top-1) and the validation metrics (the online
+probe's and the k-NN monitor's top-1 in one panel) into one PNG.
 """
 import argparse
 import os.path as osp

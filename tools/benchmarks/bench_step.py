@@ -16,6 +16,10 @@ The methods are the entries of :data:`METHODS` (``--method``):
 - ``simclr``, ``byol``: SimCLRDDM / BYOLDDM against mmpretrain's SimCLR /
   BYOL (two 224 crops, plus the strong view(s) as for ``mocov3``).
 
+With ``--online-probe`` the two models are CLSA-X with an online linear
+probe (1000 classes, :class:`~clsa_mm.models.heads.OnlineProbeHead`) and
+CLSA-X without it: the probe's cost per step.
+
 Timing: both models live in one process and their iterations alternate, so
 that a busy (shared) machine slows both alike; a run's time is the median
 of its ``--iters`` iteration times, and the medians over ``--runs`` runs are
@@ -41,6 +45,7 @@ import psutil
 import torch
 from mmengine.logging import MessageHub
 from mmpretrain.models import BYOL, MoCo, MoCoV3, SimCLR
+from mmpretrain.structures import DataSample
 
 from clsa_mm.models import BYOLDDM, CLSA, MoCoV3DDM, SimCLRDDM
 
@@ -204,13 +209,18 @@ def parse_args():
                         help='untimed iterations before each run')
     parser.add_argument('--runs', type=int, default=3,
                         help='runs per model; the median is reported')
+    parser.add_argument('--online-probe', action='store_true',
+                        help='time CLSA-X with an online linear probe (1000 '
+                        'classes) against CLSA-X')
     return parser.parse_args()
 
 
 def build(name, args):
     """``name`` is ``'clsa'`` (CLSA-X) or ``'base'`` (X)."""
     builder = METHODS[args.method][2]
-    model, sizes = builder(args, name == 'clsa')
+    model, sizes = builder(args, name == 'clsa' or args.online_probe)
+    if args.online_probe and name == 'clsa':
+        model.init_online_probe(dict(num_classes=1000))
     model = model.to(args.device).train()
     fmt = (torch.channels_last
            if args.channels_last else torch.contiguous_format)
@@ -218,7 +228,8 @@ def build(name, args):
         model = model.to(memory_format=fmt)
     inputs = [torch.randn(args.batch, 3, s, s, device=args.device)
               .contiguous(memory_format=fmt) for s in sizes]
-    return model, inputs
+    samples = [DataSample().set_gt_label(i % 1000) for i in range(args.batch)]
+    return model, inputs, samples
 
 
 class Stepper:
@@ -227,7 +238,7 @@ class Stepper:
     def __init__(self, name, args):
         torch.manual_seed(0)
         self.device = torch.device(args.device)
-        self.model, self.inputs = build(name, args)
+        self.model, self.inputs, self.samples = build(name, args)
         self.optim = torch.optim.SGD(
             [p for p in self.model.parameters() if p.requires_grad],
             lr=0.03, momentum=0.9, weight_decay=1e-4)
@@ -246,7 +257,7 @@ class Stepper:
         start = time.perf_counter()
         with torch.autocast(self.device.type, dtype=self.amp_dtype,
                             enabled=self.amp):
-            losses = self.model.loss(self.inputs, None)
+            losses = self.model.loss(self.inputs, self.samples)
         loss = sum(v for k, v in losses.items() if 'loss' in k)
         self.optim.zero_grad(set_to_none=True)
         loss.backward()
@@ -318,6 +329,8 @@ def main():
           f'{args.channels_last}, {args.iters} iters x {args.runs} runs')
     med = {k: statistics.median(v) for k, v in times.items()}
     base, clsa = METHODS[args.method][:2]
+    if args.online_probe:
+        base, clsa = clsa, f'{clsa} + online probe'
     width = max(len(clsa), len(base))
     for name, label in (('clsa', clsa), ('base', base)):
         print(f'{label:{width}s} median {med[name] * 1000:8.1f} ms/iter  '

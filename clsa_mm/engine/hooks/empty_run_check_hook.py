@@ -26,7 +26,10 @@ class EmptyRunCheckHook(Hook):
       of 0);
     - no parameter in the optimizer both requires a gradient and has a
       learning rate above 0, or, for a self-supervised model, none of its
-      backbone does.
+      backbone does;
+    - the model has an online probe (``model.online_probe``) but the
+      training data set gives no labels (``UnlabeledImageDataset``) or more
+      classes than the probe's ``num_classes``.
 
     When batches are produced but ``drop_last`` leaves out more than a
     quarter of each epoch, it logs one warning with the numbers.
@@ -44,6 +47,7 @@ class EmptyRunCheckHook(Hook):
                 f'train_cfg.{key} is {value}: the schedule makes no training '
                 f'step. Set train_cfg.{key} to at least 1.')
         self._check_parameters(runner)
+        self._check_probe_labels(runner, loop.dataloader.dataset)
 
     @staticmethod
     def _check_data(runner, loader) -> None:
@@ -119,3 +123,27 @@ class EmptyRunCheckHook(Hook):
                 'initial weights. Unfreeze the backbone '
                 '(model.backbone.frozen_stages=-1) or give it a learning '
                 'rate.')
+
+    @staticmethod
+    def _check_probe_labels(runner, dataset) -> None:
+        model = runner.model.module if is_model_wrapper(
+            runner.model) else runner.model
+        probe = getattr(model, 'online_probe', None)
+        if probe is None or not hasattr(dataset, 'get_data_info'):
+            return
+        where = (f'train_dataloader.dataset ({type(dataset).__name__}, '
+                 f'data_root={getattr(dataset, "data_root", None)!r})')
+        if len(dataset) and 'gt_label' not in dataset.get_data_info(0):
+            raise ValueError(
+                f'model.online_probe needs the class of every training '
+                f'image, but {where} gives no labels. Use a labelled data '
+                'set: train_dataloader.dataset.type="CustomDataset" over an '
+                'ImageNet-style train/<class>/* folder, or with an ann_file '
+                'of "path label" lines (ImageNet\'s meta/train.txt); or '
+                'remove model.online_probe.')
+        classes = getattr(dataset, 'metainfo', {}).get('classes')
+        if classes and len(classes) > probe.num_classes:
+            raise ValueError(
+                f'{where} has {len(classes)} classes but '
+                f'model.online_probe.num_classes is {probe.num_classes}: set '
+                f'model.online_probe.num_classes={len(classes)}.')

@@ -66,14 +66,16 @@ class BYOLDDM(TwoCropDDM, BYOL, EmbeddingQueue):
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         """The losses of one step on ``[x_1, x_2, x_s[0..J-1]]``
-        (``data_samples`` unused): BYOL's ``loss``, named ``loss_byol`` beside
-        ``loss_ddm`` (β applied) and ``ddm_entropy`` when there are strong
-        views."""
+        (``data_samples``: the online probe's labels, if any): BYOL's
+        ``loss``, named ``loss_byol`` beside ``loss_ddm`` (β applied) and
+        ``ddm_entropy`` when there are strong views."""
         crops, strongs, n = self.split_views(inputs)
         if strongs and not self.queue_started:
             self.start_queue(n)
         # BYOL.loss and LatentPredictHead.loss, written out.
-        projs = [self.neck(self.backbone(x))[0] for x in crops]
+        feats = [self.backbone(x) for x in crops]  # feats[0]: the probe's
+        projs = [self.neck(f)[0] for f in feats]
+        probe = self.online_probe_loss(feats[0], data_samples)
         with torch.no_grad():
             self.target_net.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
@@ -82,7 +84,7 @@ class BYOLDDM(TwoCropDDM, BYOL, EmbeddingQueue):
         loss = 2. * (self.head.loss_module(preds[0], targets[1]) +
                      self.head.loss_module(preds[1], targets[0]))
         if not strongs:
-            return dict(loss=loss)
+            return dict(loss=loss, **probe)
         # DDM over [T_1all; T_2all; Q]; anchor c leaves out T_call.
         target_all = torch.cat(
             [torch.cat(all_gather(F.normalize(t))) for t in targets])  # 2B×d
@@ -101,4 +103,4 @@ class BYOLDDM(TwoCropDDM, BYOL, EmbeddingQueue):
         losses = self.ddm_head.ddm([F.normalize(p) for p in preds], strong,
                                    bank, excluded=own_crop)
         self.enqueue(target_all)
-        return dict(loss_byol=loss, **losses)
+        return dict(loss_byol=loss, **losses, **probe)

@@ -10,11 +10,11 @@ from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
 from mmpretrain.structures import DataSample
 
 from clsa_mm.registry import MODELS, clsa_mm_scope
-from ..utils import EmbeddingQueue
+from ..utils import EmbeddingQueue, OnlineProbeMixin
 
 
 @MODELS.register_module()
-class CLSA(BaseSelfSupervisor, EmbeddingQueue):
+class CLSA(OnlineProbeMixin, BaseSelfSupervisor, EmbeddingQueue):
     """CLSA: Contrastive Learning with Stronger Augmentations.
 
     `Wang & Qi, TPAMI 2022 <https://arxiv.org/abs/2104.07713>`_; the exact
@@ -39,6 +39,10 @@ class CLSA(BaseSelfSupervisor, EmbeddingQueue):
     ``K2all`` (not ``Kall``) is enqueued. The statistics are the means of
     the two groups'.
 
+    With ``online_probe``, a linear probe on the detached backbone output
+    of ``x_q[0]`` (:class:`OnlineProbeMixin`) adds ``online_probe/loss`` and
+    ``online_probe/top1``.
+
     Args:
         backbone (dict): The encoder f (``ResNet``).
         neck (dict): The projector g (``MoCoV2Neck``).
@@ -53,6 +57,9 @@ class CLSA(BaseSelfSupervisor, EmbeddingQueue):
             Defaults to 0.001.
         symmetric (bool): The symmetric loss (``docs/method_ddm.md``).
             Defaults to False.
+        online_probe (dict, optional): The online linear probe, e.g.
+            ``dict(num_classes=1000)`` (:class:`OnlineProbeHead`). Defaults
+            to None (none).
         pretrained (str, optional): A checkpoint to initialise from.
             Defaults to None.
         data_preprocessor (dict, optional): The data preprocessor config.
@@ -72,6 +79,7 @@ class CLSA(BaseSelfSupervisor, EmbeddingQueue):
                  feat_dim: int = 128,
                  momentum: float = 0.001,
                  symmetric: bool = False,
+                 online_probe: Optional[dict] = None,
                  pretrained: Optional[str] = None,
                  data_preprocessor: Optional[dict] = None,
                  init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
@@ -93,6 +101,7 @@ class CLSA(BaseSelfSupervisor, EmbeddingQueue):
         self.encoder_k = ExponentialMovingAverage(
             nn.Sequential(self.backbone, self.neck), momentum)
         self.init_queue(feat_dim, queue_len)
+        self.init_online_probe(online_probe)
 
     def extract_feat(self, inputs: torch.Tensor) -> Tuple[torch.Tensor]:
         """The backbone features of a batch N×3×h×w."""
@@ -119,7 +128,10 @@ class CLSA(BaseSelfSupervisor, EmbeddingQueue):
         return inputs[0], list(inputs[1:1 + weak]), list(inputs[1 + weak:])
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.neck(self.backbone(x))[0])  # over dim 1
+        return self._project(self.backbone(x))
+
+    def _project(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        return F.normalize(self.neck(feats)[0])  # over dim 1
 
     @torch.no_grad()
     def _keys(self, *ims_k: torch.Tensor) -> List[torch.Tensor]:
@@ -138,19 +150,20 @@ class CLSA(BaseSelfSupervisor, EmbeddingQueue):
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         """The head's losses and statistics of one training step on the
-        views ``[x_k, x_q[0..I-1], x_s[0..J-1]]`` (``data_samples``
-        unused)."""
+        views ``[x_k, x_q[0..I-1], x_s[0..J-1]]`` (``data_samples``: the
+        labels of the online probe, if any)."""
         im_k, ims_q, ims_s = self._split_views(inputs)
         if not self.queue_started:
             self.start_queue(im_k.shape[0])
-        queries = [self._embed(x) for x in ims_q]
+        feats = self.backbone(ims_q[0])  # also the online probe's input
+        queries = [self._project(feats)] + [self._embed(x) for x in ims_q[1:]]
         strongs = [self._embed(x) for x in ims_s]
         rank = get_rank()
         if not self.symmetric:
             keys, = self._keys(im_k)
             losses = self.head.loss(queries, strongs, keys, self.queue, rank)
             self.enqueue(keys)
-            return losses
+            return dict(losses, **self.online_probe_loss(feats, data_samples))
         query_k = self._embed(im_k)
         keys, keys2 = self._keys(im_k, ims_q[0])
         losses = self.head.loss(queries, strongs, keys, self.queue, rank)
@@ -162,4 +175,4 @@ class CLSA(BaseSelfSupervisor, EmbeddingQueue):
             else:
                 losses[name] = (losses[name] + value) / 2
         self.enqueue(keys2)
-        return losses
+        return dict(losses, **self.online_probe_loss(feats, data_samples))

@@ -1,4 +1,4 @@
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import torch
 import torch.nn as nn
@@ -52,20 +52,23 @@ class MoCoV3DDM(TwoCropDDM, MoCoV3):
             mmpretrain's ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
 
-    def _predict(self, x: torch.Tensor) -> torch.Tensor:
-        """``normalize(pred(g(f(x))))`` of the online branch."""
-        return F.normalize(
-            self.head.predictor([self.neck(self.backbone(x))[0]])[0])
+    def _predict(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """``normalize(pred(g(feats)))`` of the online branch, ``feats =
+        f(x)``."""
+        return F.normalize(self.head.predictor([self.neck(feats)[0]])[0])
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         """The losses of one step on ``[x_1, x_2, x_s[0..J-1]]``
-        (``data_samples`` unused): MoCo v3's ``loss``, named
-        ``loss_contrastive`` beside ``loss_ddm`` (β applied), ``pos_sim``,
-        ``neg_sim`` and ``ddm_entropy`` when there are strong views."""
+        (``data_samples``: the online probe's labels, if any): MoCo v3's
+        ``loss``, named ``loss_contrastive`` beside ``loss_ddm`` (β applied),
+        ``pos_sim``, ``neg_sim`` and ``ddm_entropy`` when there are strong
+        views."""
         crops, strongs, n = self.split_views(inputs)
         # MoCoV3.loss and MoCoV3Head.loss, written out.
-        anchors = [self._predict(x) for x in crops]
+        feats = [self.backbone(x) for x in crops]  # feats[0]: the probe's
+        anchors = [self._predict(f) for f in feats]
+        probe = self.online_probe_loss(feats[0], data_samples)
         with torch.no_grad():
             self.momentum_encoder.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
@@ -80,18 +83,18 @@ class MoCoV3DDM(TwoCropDDM, MoCoV3):
         loss = sum(self.head.loss_module(sim / self.head.temperature, labels)
                    for sim in sims)
         if not strongs:
-            return dict(loss=loss)
+            return dict(loss=loss, **probe)
         # DDM over [K_1all; K_2all]; anchor c leaves out K_call.
         bank = torch.cat(keys).t()  # d × 2B
         b = bank.shape[1] // 2
         own_crop = [torch.arange(c * b, (c + 1) * b, device=labels.device)
                     .expand(n, b) for c in range(2)]
         losses = self.ddm_head.ddm(
-            anchors, [self._predict(x) for x in strongs], bank,
+            anchors, [self._predict(self.backbone(x)) for x in strongs], bank,
             excluded=own_crop)
         with torch.no_grad():
             sim = torch.cat(sims).float()  # row n's own key: column rank·N+n
             pos = torch.cat([s.diagonal(rank * n) for s in sims]).float()
             neg = (sim.sum(dim=1) - pos) / (b - 1)
         return dict(loss_contrastive=loss, pos_sim=pos.mean(),
-                    neg_sim=neg.mean(), **losses)
+                    neg_sim=neg.mean(), **losses, **probe)

@@ -1,4 +1,4 @@
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import torch
 from mmengine.dist import get_rank
@@ -42,21 +42,24 @@ class SimCLRDDM(TwoCropDDM, SimCLR):
             mmpretrain's ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
 
-    def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        """``g(f(x))`` over its L2 norm + 1e-10, as SimCLR normalises."""
-        z = self.neck(self.backbone(x))[0]
+    def _project(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
+        """``g(feats)`` over its L2 norm + 1e-10, as SimCLR normalises;
+        ``feats = f(x)``."""
+        z = self.neck(feats)[0]
         return z / (z.norm(dim=1, keepdim=True) + 1e-10)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
              **kwargs) -> Dict[str, torch.Tensor]:
         """The losses of one step on ``[x_1, x_2, x_s[0..J-1]]``
-        (``data_samples`` unused): SimCLR's ``loss``, named
-        ``loss_contrastive`` beside ``loss_ddm`` (β applied) and
-        ``ddm_entropy`` when there are strong views."""
+        (``data_samples``: the online probe's labels, if any): SimCLR's
+        ``loss``, named ``loss_contrastive`` beside ``loss_ddm`` (β applied)
+        and ``ddm_entropy`` when there are strong views."""
         crops, strongs, n = self.split_views(inputs)
         # SimCLR.loss, written out.
         x = torch.stack(crops, 1)
-        z = self._embed(x.reshape((x.size(0) * 2, ) + x.shape[2:]))  # 2N×d
+        feats = self.backbone(x.reshape((x.size(0) * 2, ) + x.shape[2:]))
+        z = self._project(feats)  # 2N×d
+        probe = self.online_probe_loss([f[0::2] for f in feats], data_samples)
         z_all = torch.cat(GatherLayer.apply(z))  # 2B×d
         s = torch.matmul(z_all, z_all.permute(1, 0))
         mask, pos_idx, neg_mask = self._create_buffer(
@@ -67,10 +70,10 @@ class SimCLRDDM(TwoCropDDM, SimCLR):
             len(s), -1)  # 2B×(2B-2)
         loss = self.head.loss(positive, negative)
         if not strongs:
-            return dict(loss=loss)
+            return dict(loss=loss, **probe)
         # DDM over Z; row n of crop c leaves out its own column.
         own = torch.arange(n, device=z.device) * 2 + get_rank() * 2 * n
-        losses = self.ddm_head.ddm(
-            [z[0::2], z[1::2]], [self._embed(x) for x in strongs],
-            z_all.detach().t(), excluded=[own, own + 1])
-        return dict(loss_contrastive=loss, **losses)
+        strong = [self._project(self.backbone(x)) for x in strongs]
+        losses = self.ddm_head.ddm([z[0::2], z[1::2]], strong,
+                                   z_all.detach().t(), excluded=[own, own + 1])
+        return dict(loss_contrastive=loss, **losses, **probe)

@@ -1,16 +1,18 @@
-from typing import List, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 
 from clsa_mm.registry import MODELS, clsa_mm_scope
+from .online_probe_mixin import OnlineProbeMixin
 
 
-class TwoCropDDM:
+class TwoCropDDM(OnlineProbeMixin):
     """The DDM parts of a two-crop method, mixed in before its mmpretrain
     algorithm (``MoCoV3DDM``, ``SimCLRDDM``, ``BYOLDDM``).
 
     It builds the ``DDMHead`` as ``model.ddm_head``, checks
-    ``model.num_strong_views`` and hands the other arguments to the base
+    ``model.num_strong_views``, builds the optional online probe
+    (:class:`OnlineProbeMixin`) and hands the other arguments to the base
     method; :meth:`split_views` checks and splits a step's views.
 
     Args:
@@ -18,11 +20,18 @@ class TwoCropDDM:
             (``loss_weight``).
         num_strong_views (int): The number J of strong views after the two
             crops. Defaults to 1.
+        online_probe (dict, optional): The online linear probe on the
+            detached backbone output of ``x_1``, e.g.
+            ``dict(num_classes=1000)`` (:class:`OnlineProbeHead`). Defaults
+            to None (none).
         **kwargs: The base method's arguments.
     """
 
     @clsa_mm_scope()  # mmpretrain's __init__ builds the parts
-    def __init__(self, ddm_head: dict, num_strong_views: int = 1,
+    def __init__(self,
+                 ddm_head: dict,
+                 num_strong_views: int = 1,
+                 online_probe: Optional[dict] = None,
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if not (isinstance(num_strong_views, int) and num_strong_views >= 0):
@@ -30,6 +39,7 @@ class TwoCropDDM:
                              f'got {num_strong_views!r}')
         self.ddm_head = MODELS.build(ddm_head)
         self.num_strong_views = num_strong_views
+        self.init_online_probe(online_probe)
 
     def split_views(
         self, inputs: Sequence[torch.Tensor]

@@ -1,0 +1,87 @@
+from typing import Dict, List, Optional, Union
+
+import torch
+import torch.nn as nn
+from mmpretrain.models import MoCo
+from mmpretrain.models.utils import batch_shuffle_ddp, batch_unshuffle_ddp
+from mmpretrain.structures import DataSample
+
+from clsa_mm.registry import MODELS, clsa_mm_scope
+from ..utils import OnlineProbeMixin
+
+
+@MODELS.register_module()
+class MoCoWithProbe(OnlineProbeMixin, MoCo):
+    """mmpretrain's :class:`MoCo` (v2) with an optional online linear probe.
+
+    :meth:`loss` is ``MoCo.loss`` written out, step for step, so that the
+    backbone output of the query ``x_q = inputs[0]`` is at hand: with
+    ``online_probe`` a linear classifier on that output, detached
+    (:class:`OnlineProbeMixin`), adds ``online_probe/loss`` and
+    ``online_probe/top1``. Without it the model is ``MoCo``: same views
+    ``[x_q, x_k]``, key encoder update, shuffle-BN, logits
+    ``[q·k, q·Q] / T`` and queue.
+
+    Args:
+        backbone (dict): The encoder (``ResNet``).
+        neck (dict): The projector (``MoCoV2Neck``).
+        head (dict): The ``ContrastiveHead`` (temperature T).
+        queue_len (int): The queue length. Defaults to 65536.
+        feat_dim (int): The embedding dimension. Defaults to 128.
+        momentum (float): The EMA momentum of the key encoder (1 - decay).
+            Defaults to 0.001.
+        online_probe (dict, optional): The online linear probe, e.g.
+            ``dict(num_classes=1000)`` (:class:`OnlineProbeHead`). Defaults
+            to None (none).
+        pretrained (str, optional): A checkpoint to initialise from.
+            Defaults to None.
+        data_preprocessor (dict, optional): The data preprocessor config.
+            Defaults to None.
+        init_cfg (dict or list[dict], optional): Initialization config.
+            Defaults to None.
+    """
+
+    @clsa_mm_scope()  # mmpretrain's __init__ builds the parts
+    def __init__(self,
+                 backbone: dict,
+                 neck: dict,
+                 head: dict,
+                 queue_len: int = 65536,
+                 feat_dim: int = 128,
+                 momentum: float = 0.001,
+                 online_probe: Optional[dict] = None,
+                 pretrained: Optional[str] = None,
+                 data_preprocessor: Optional[dict] = None,
+                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
+        super().__init__(
+            backbone=backbone,
+            neck=neck,
+            head=head,
+            queue_len=queue_len,
+            feat_dim=feat_dim,
+            momentum=momentum,
+            pretrained=pretrained,
+            data_preprocessor=data_preprocessor,
+            init_cfg=init_cfg)
+        self.init_online_probe(online_probe)
+
+    def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],
+             **kwargs) -> Dict[str, torch.Tensor]:
+        """MoCo's ``loss`` (and the probe's) of the views ``[x_q, x_k]``."""
+        if not isinstance(inputs, (list, tuple)) or len(inputs) != 2:
+            raise ValueError('MoCoWithProbe expects the two views [x_q, x_k] '
+                             'per sample; make the pipeline give two views')
+        im_q, im_k = inputs
+        feats = self.backbone(im_q)  # also the online probe's input
+        q = nn.functional.normalize(self.neck(feats)[0], dim=1)
+        with torch.no_grad():
+            self.encoder_k.update_parameters(
+                nn.Sequential(self.backbone, self.neck))
+            im_k, idx_unshuffle = batch_shuffle_ddp(im_k)
+            k = nn.functional.normalize(self.encoder_k(im_k)[0], dim=1)
+            k = batch_unshuffle_ddp(k, idx_unshuffle)
+        l_pos = torch.einsum('nc,nc->n', [q, k]).unsqueeze(-1)
+        l_neg = torch.einsum('nc,ck->nk', [q, self.queue.clone().detach()])
+        loss = self.head.loss(l_pos, l_neg)
+        self._dequeue_and_enqueue(k)
+        return dict(loss=loss, **self.online_probe_loss(feats, data_samples))
