@@ -77,6 +77,7 @@ def component_cfgs(data_root):
             online_probe=dict(num_classes=3)),
         ('model', 'OnlineProbeHead'): dict(num_classes=3, in_channels=8),
         ('model', 'DDMHead'): dict(),
+        ('model', 'SplitBN'): dict(num_features=4, num_splits=2),
         ('model', 'StrongContrastiveHead'): dict(),
         ('transform', 'CLSAViews'): VIEWS,
         ('transform', 'WeakAugment'): dict(),
