@@ -37,20 +37,15 @@ train_pipeline = [
 # The patches are 64x64 already.
 test_pipeline = [dict(type='LoadImageFromFile'), dict(type='PackInputs')]
 
+demo_data = dict(data_root=data_root, metainfo=dict(classes=classes))
 train_dataloader = dict(
     batch_size=64,
     num_workers=0,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=dict(classes=classes),
-        pipeline=train_pipeline))
+    dataset=dict(demo_data, pipeline=train_pipeline))
 val_dataloader = dict(
     batch_size=128,
     num_workers=0,
-    dataset=dict(
-        data_root=data_root,
-        metainfo=dict(classes=classes),
-        pipeline=test_pipeline))
+    dataset=dict(demo_data, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 # On standardised features lr 0.1 suits both backbones (the ImageNet probe
@@ -61,3 +56,4 @@ train_cfg = dict(max_epochs=max_epochs, val_interval=max_epochs)
 default_hooks = dict(
     logger=dict(interval=10),
     checkpoint=dict(interval=max_epochs, max_keep_ckpts=1))
+del demo_data  # a helper, not a setting

@@ -7,11 +7,7 @@ model = dict(
     _delete_=True,
     type='SimCLR',
     data_preprocessor=_base_.model.data_preprocessor,
-    backbone=dict(
-        type='ResNet',
-        depth=18,
-        norm_cfg=dict(type='BN'),
-        zero_init_residual=True),
+    backbone=dict(_base_.model.backbone, zero_init_residual=True),
     neck=dict(
         type='NonLinearNeck',
         in_channels=512,

@@ -17,24 +17,20 @@ def tiny_mocov3(cls=MoCoV3DDM, seed=0, temperature=0.2, momentum=0.01,
     if cls is MoCoV3DDM:
         kwargs['ddm_head'] = dict(type='DDMHead', ddm_temperature=t2,
                                   loss_weight=beta)
+    # mmpretrain's MoCo v3 projector and predictor: MLPs without biases.
+    mlp = dict(type='NonLinearNeck', hid_channels=32, out_channels=16,
+               num_layers=2, with_bias=False, with_last_bn_affine=False,
+               with_last_bias=False, norm_cfg=dict(type='BN1d'))
     return cls(
         backbone=dict(
             type='ResNet', depth=18, base_channels=8, stem_channels=8,
             norm_cfg=dict(type='BN'), zero_init_residual=False),
-        neck=dict(
-            type='NonLinearNeck', in_channels=64, hid_channels=32,
-            out_channels=16, num_layers=2, with_bias=False,
-            with_last_bn=True, with_last_bn_affine=False,
-            with_last_bias=False, with_avg_pool=True,
-            norm_cfg=dict(type='BN1d')),
+        neck=dict(mlp, in_channels=64, with_last_bn=True,
+                  with_avg_pool=True),
         head=dict(
             type='MoCoV3Head',
-            predictor=dict(
-                type='NonLinearNeck', in_channels=16, hid_channels=32,
-                out_channels=16, num_layers=2, with_bias=False,
-                with_last_bn=False, with_last_bn_affine=False,
-                with_last_bias=False, with_avg_pool=False,
-                norm_cfg=dict(type='BN1d')),
+            predictor=dict(mlp, in_channels=16, with_last_bn=False,
+                           with_avg_pool=False),
             loss=dict(type='CrossEntropyLoss', loss_weight=2 * temperature),
             temperature=temperature),
         base_momentum=momentum,

@@ -14,6 +14,23 @@ DIM = 32
 BN1D = dict(type='BN1d')
 
 
+def assert_it_is_the_base_method(model, base, x):
+    """``model`` (X-DDM without strong views or DDM) gives the loss and the
+    gradients of ``base`` (mmpretrain's X, the same weights) on ``x``; a
+    BYOL target network gets no gradient in either."""
+    expected = base.loss(x, None)
+    losses = model.loss(x, None)
+    assert losses.keys() == {'loss'}
+    assert torch.equal(losses['loss'], expected['loss'])
+    losses['loss'].backward()
+    expected['loss'].backward()
+    for (name, p), q in zip(model.named_parameters(), base.parameters()):
+        if 'target_net' in name:
+            assert p.grad is None and q.grad is None, name
+        else:
+            assert torch.equal(p.grad, q.grad), name
+
+
 def tiny_simclr(ddm=True, seed=0, t2=0.1, beta=1.0, **kwargs):
     """SimCLR(-DDM) with a 1/8-width ResNet-18 and a 64-64-32 MLP; the
     DDMHead has T2 ``t2`` and β ``beta``."""
@@ -39,17 +56,15 @@ def tiny_byol(ddm=True, seed=0, t2=0.2, beta=1.0, **kwargs):
         kwargs.setdefault('feat_dim', DIM)
         kwargs['ddm_head'] = dict(type='DDMHead', ddm_temperature=t2,
                                   loss_weight=beta)
+    mlp = dict(type='NonLinearNeck', hid_channels=64, out_channels=DIM,
+               num_layers=2, with_bias=True, with_last_bn=False,
+               norm_cfg=BN1D)
     return (BYOLDDM if ddm else BYOL)(
         backbone=BACKBONE,
-        neck=dict(type='NonLinearNeck', in_channels=64, hid_channels=64,
-                  out_channels=DIM, num_layers=2, with_bias=True,
-                  with_last_bn=False, with_avg_pool=True, norm_cfg=BN1D),
+        neck=dict(mlp, in_channels=64, with_avg_pool=True),
         head=dict(
             type='LatentPredictHead',
-            predictor=dict(type='NonLinearNeck', in_channels=DIM,
-                           hid_channels=64, out_channels=DIM, num_layers=2,
-                           with_bias=True, with_last_bn=False,
-                           with_avg_pool=False, norm_cfg=BN1D),
+            predictor=dict(mlp, in_channels=DIM, with_avg_pool=False),
             loss=dict(type='CosineSimilarityLoss')),
         **kwargs)
 

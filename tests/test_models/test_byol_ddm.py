@@ -8,8 +8,29 @@ import torch
 from clsa_mm.models.algorithms import byol_ddm
 from clsa_mm.models.utils import embedding_queue
 from queue_helpers import queue_len_error
-from simclr_byol_helpers import (byol_spec_losses, byol_step_embeddings,
+from simclr_byol_helpers import (assert_it_is_the_base_method,
+                                 byol_spec_losses, byol_step_embeddings,
                                  own_message_hub, rank_0_of, tiny_byol, views)
+
+
+def assert_step_matches_reference(model, reference, x, rank,
+                                  gather=lambda t: t):
+    """One step of ``model`` (T2 0.3, beta 0.5) on ``x`` against the plain
+    loop on ``reference``, its copy: both losses, then the queue holds both
+    crops' targets of every rank (``gather`` maps this rank's to all
+    ranks'), crop 1 first, and the rest of the old queue."""
+    losses = model.loss(x, None)
+    preds, targets, strongs = byol_step_embeddings(reference, x[:2], x[2:])
+    targets_all = [gather(t) for t in targets]
+    loss, loss_ddm = byol_spec_losses(preds, targets_all, reference.queue,
+                                      strongs, rank=rank, t2=0.3, beta=0.5)
+    assert abs(losses['loss_byol'].item() - loss.item()) < 1e-5
+    assert abs(losses['loss_ddm'].item() - loss_ddm.item()) < 1e-5
+    enqueued = torch.cat(targets_all).t()
+    k = enqueued.shape[1]
+    torch.testing.assert_close(model.queue[:, :k], enqueued)
+    torch.testing.assert_close(model.queue[:, k:], reference.queue[:, k:])
+    assert int(model.queue_ptr) == k
 
 
 def test_without_ddm_it_is_mmpretrain_byol():
@@ -17,18 +38,7 @@ def test_without_ddm_it_is_mmpretrain_byol():
     model = tiny_byol(num_strong_views=0, beta=0., queue_len=8)
     model.load_state_dict(base.state_dict(), strict=False)
     queue = model.queue.clone()
-    x = views(sizes=(32, 32))
-    expected = base.loss(x, None)
-    losses = model.loss(x, None)
-    assert losses.keys() == {'loss'}
-    assert torch.equal(losses['loss'], expected['loss'])
-    losses['loss'].backward()
-    expected['loss'].backward()
-    for (name, p), q in zip(model.named_parameters(), base.parameters()):
-        if 'target_net' in name:  # no gradient
-            assert p.grad is None and q.grad is None, name
-        else:
-            assert torch.equal(p.grad, q.grad), name
+    assert_it_is_the_base_method(model, base, views(sizes=(32, 32)))
     assert torch.equal(model.queue, queue) and int(model.queue_ptr) == 0
 
 
@@ -54,18 +64,7 @@ def test_step_matches_the_plain_loop_reference(num_strong):
     reference = copy.deepcopy(model)
     x = [v.double() for v in views(batch=n,
                                    sizes=(32, 28, 16, 20)[:2 + num_strong])]
-    losses = model.loss(x, None)
-    preds, targets, strongs = byol_step_embeddings(reference, x[:2], x[2:])
-    loss, loss_ddm = byol_spec_losses(preds, targets, reference.queue,
-                                      strongs, rank=0, t2=0.3, beta=0.5)
-    assert abs(losses['loss_byol'].item() - loss.item()) < 1e-5
-    assert abs(losses['loss_ddm'].item() - loss_ddm.item()) < 1e-5
-    # Both crops' targets are enqueued, crop 1 first.
-    torch.testing.assert_close(model.queue[:, :2 * n],
-                               torch.cat(targets).t())
-    torch.testing.assert_close(model.queue[:, 2 * n:],
-                               reference.queue[:, 2 * n:])
-    assert int(model.queue_ptr) == 2 * n
+    assert_step_matches_reference(model, reference, x, rank=0)
 
 
 def test_second_step_uses_the_queue(request):
@@ -143,18 +142,9 @@ def test_banks_and_queue_hold_every_ranks_targets(monkeypatch):
                       t2=0.3, beta=0.5).double()
     reference = copy.deepcopy(model)
     x = [v.double() for v in views(batch=n, sizes=(32, 28, 16, 20))]
-    losses = model.loss(x, None)
-    preds, targets, strongs = byol_step_embeddings(reference, x[:2], x[2:])
-    targets_all = [torch.cat([rank_0_of(t), t]) for t in targets]
-    loss, loss_ddm = byol_spec_losses(preds, targets_all, reference.queue,
-                                      strongs, rank=1, t2=0.3, beta=0.5)
-    assert abs(losses['loss_byol'].item() - loss.item()) < 1e-5
-    assert abs(losses['loss_ddm'].item() - loss_ddm.item()) < 1e-5
-    torch.testing.assert_close(model.queue[:, :4 * n],
-                               torch.cat(targets_all).t())
-    torch.testing.assert_close(model.queue[:, 4 * n:],
-                               reference.queue[:, 4 * n:])
-    assert int(model.queue_ptr) == 4 * n
+    assert_step_matches_reference(
+        model, reference, x, rank=1,
+        gather=lambda t: torch.cat([rank_0_of(t), t]))
 
 
 def test_the_bank_takes_the_projections_dtype():

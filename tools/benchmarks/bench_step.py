@@ -87,6 +87,17 @@ def strong_sizes(args) -> Tuple[int, ...]:
     return (MULTI_CROP if args.multi_crop else SINGLE_CROP)['strong']
 
 
+def two_crops(args, ddm: bool, base_cls, ddm_cls, t2: float, **common):
+    """``base_cls`` (X) on two 224 crops or ``ddm_cls`` (X-DDM with T2
+    ``t2``) on the same plus the strong view(s), both from ``common``."""
+    if not ddm:
+        return base_cls(**common), [224, 224]
+    strong = strong_sizes(args)
+    return (ddm_cls(num_strong_views=len(strong),
+                    ddm_head=dict(type='DDMHead', ddm_temperature=t2),
+                    **common), [224, 224, *strong])
+
+
 def _mocov2(args, ddm: bool, symmetric: bool = False):
     cfg, channels = backbone(args)
     common = dict(
@@ -135,32 +146,22 @@ def mocov3(args, ddm: bool):
                        with_avg_pool=False),
         loss=dict(type='CrossEntropyLoss', loss_weight=2 * 1.0),
         temperature=1.0)
-    common = dict(backbone=cfg, neck=neck, head=head, base_momentum=0.01)
-    if not ddm:
-        return MoCoV3(**common), [224, 224]
-    strong = strong_sizes(args)
-    return (MoCoV3DDM(num_strong_views=len(strong),
-                      ddm_head=dict(type='DDMHead', ddm_temperature=0.2),
-                      **common), [224, 224, *strong])
+    return two_crops(args, ddm, MoCoV3, MoCoV3DDM, 0.2, backbone=cfg,
+                     neck=neck, head=head, base_momentum=0.01)
 
 
 @method('simclr', 'SimCLR')
 def simclr(args, ddm: bool):
     """mmpretrain's SimCLR recipe (2048-d hidden, 128-d output, T = 0.1)."""
     cfg, channels = backbone(args)
-    common = dict(
+    return two_crops(
+        args, ddm, SimCLR, SimCLRDDM, 0.1,
         backbone=cfg,
         neck=dict(type='NonLinearNeck', in_channels=channels,
                   hid_channels=2048, out_channels=128, num_layers=2,
                   with_avg_pool=True, norm_cfg=dict(type='BN1d')),
         head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
                   temperature=0.1))
-    if not ddm:
-        return SimCLR(**common), [224, 224]
-    strong = strong_sizes(args)
-    return (SimCLRDDM(num_strong_views=len(strong),
-                      ddm_head=dict(type='DDMHead', ddm_temperature=0.1),
-                      **common), [224, 224, *strong])
 
 
 @method('byol', 'BYOL')
@@ -171,21 +172,18 @@ def byol(args, ddm: bool):
     mlp = dict(type='NonLinearNeck', hid_channels=4096, out_channels=256,
                num_layers=2, with_bias=True, with_last_bn=False,
                norm_cfg=dict(type='BN1d'))
-    common = dict(
+    # BYOL-DDM's queue must hold whole steps of 2 x batch target
+    # projections.
+    queue = dict(queue_len=65536 // (2 * args.batch) * 2 * args.batch)
+    return two_crops(
+        args, ddm, BYOL, BYOLDDM, 0.2,
         backbone=cfg,
         neck=dict(mlp, in_channels=channels, with_avg_pool=True),
         head=dict(type='LatentPredictHead',
                   predictor=dict(mlp, in_channels=256, with_avg_pool=False),
                   loss=dict(type='CosineSimilarityLoss')),
-        base_momentum=0.01)
-    if not ddm:
-        return BYOL(**common), [224, 224]
-    strong = strong_sizes(args)
-    # The queue must hold whole steps of 2 x batch target projections.
-    queue_len = 65536 // (2 * args.batch) * 2 * args.batch
-    return (BYOLDDM(num_strong_views=len(strong), queue_len=queue_len,
-                    ddm_head=dict(type='DDMHead', ddm_temperature=0.2),
-                    **common), [224, 224, *strong])
+        base_momentum=0.01,
+        **(queue if ddm else {}))
 
 
 def parse_args():

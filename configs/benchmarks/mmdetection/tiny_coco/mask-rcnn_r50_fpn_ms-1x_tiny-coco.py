@@ -44,11 +44,10 @@ train_dataloader = dict(
         data_prefix=dict(img='train/'),
         pipeline=train_pipeline))
 val_dataloader = dict(
+    train_dataloader,
     batch_size=2,
-    num_workers=0,
-    persistent_workers=False,
     dataset=dict(
-        data_root=data_root,
+        train_dataloader['dataset'],
         ann_file='annotations/instances_val.json',
         data_prefix=dict(img='val/'),
         pipeline=test_pipeline))

@@ -62,18 +62,14 @@ test_dataloader = val_dataloader
 
 max_iter = 12
 train_cfg = dict(max_iters=max_iter, val_interval=max_iter)
+warmup, steps = _base_.param_scheduler
 param_scheduler = [
-    dict(type='LinearLR', start_factor=0.001, by_epoch=False, begin=0, end=3),
-    dict(
-        type='MultiStepLR',
-        begin=0,
-        end=max_iter,
-        by_epoch=False,
-        milestones=[9, 11],
-        gamma=0.1)
+    dict(warmup, end=3),
+    dict(steps, end=max_iter, milestones=[9, 11]),
 ]
 default_hooks = dict(
     logger=dict(interval=1), checkpoint=dict(interval=max_iter))
 # A fixed seed: the tests check that the loss falls over the 12 iterations,
 # which an unseeded run (other sampled proposals each time) does not always.
 randomness = dict(seed=0)
+del warmup, steps  # helpers, not settings
