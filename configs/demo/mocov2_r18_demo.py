@@ -7,7 +7,8 @@
 # - a ResNet-18 and a 512 -> 512 -> 128 projector,
 # - views of 64 pixels (key, weak query), the crop scales of the paper, the
 #   blur sigma scaled with the size,
-# - one process, batch 32 (540 iterations in all),
+# - one process, batch 32 (540 iterations in all), split BN in 2 splits of
+#   16: shuffle-BN of 2 ranks on one process (docs/pretraining.md),
 # - a queue of 256 keys: with 1440 images, 1024 keys learnt clearly worse,
 # - EMA decay 0.99 instead of 0.999 (hundreds of steps, not a million),
 # - lr 0.03 (as for batch 256; 0.06 was worse), cosine over 12 epochs.
@@ -35,7 +36,7 @@ max_epochs = 12
 model = dict(
     queue_len=256,
     momentum=0.01,
-    backbone=dict(depth=18),
+    backbone=dict(depth=18, norm_cfg=dict(type='SplitBN', num_splits=2)),
     neck=dict(in_channels=512, hid_channels=512))
 
 train_pipeline = [

@@ -144,3 +144,26 @@ def test_rows_with_a_momentum_encoder_log_it(name, hooked):
     queue, and on no other."""
     hooks = [h.type for h in load(name).get('custom_hooks', [])]
     assert hooks == (['MomentumQueueHook'] if hooked else [])
+
+
+# The rows whose model shuffles the key batch (mmpretrain's MoCo, CLSA):
+# split BN in 2 emulates 2 ranks of shuffle-BN. The others use SyncBN in
+# their recipes, whose statistics are global: plain BN on one process.
+SPLIT_BN = {'mocov2_r18_demo.py', 'clsa_r18_demo.py',
+            'mocov2-strong-queries_r18_demo.py'}
+
+
+@pytest.mark.parametrize('name', PRETRAIN)
+def test_faithful_single_process_bn(name):
+    """Split BN (2 splits) on the rows with shuffle-BN and on no other; the
+    demo's, the quick and the ablation's batches pass check_split_bn."""
+    from clsa_mm.utils import QUICK_RECIPE, check_split_bn, shrink_config
+    cfg = load(name)
+    norm_cfg = cfg.model.backbone.norm_cfg
+    if name in SPLIT_BN:
+        assert norm_cfg == dict(type='SplitBN', num_splits=2)
+    else:
+        assert norm_cfg.type == 'BN'
+    check_split_bn(cfg)
+    shrink_config(cfg, batch_size=QUICK_RECIPE['batch_size'])
+    check_split_bn(cfg)

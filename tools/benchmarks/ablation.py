@@ -1,9 +1,11 @@
 """The ablation benchmark (ablation_runs.py next to it, docs/ablation.md):
 MoCo v2, naive strong views, CLSA with three betas, and MoCo v3, SimCLR and
-BYOL with and without DDM, pretrained on the demo data with one shrunk
-recipe and several seeds, scored by linear probe and k-NN top-1.
+BYOL without DDM and with DDM at beta 1 and at the balanced beta, pretrained
+on the demo data with one shrunk recipe and several seeds, scored by linear
+probe and k-NN top-1.
 
-Prints one line per finished (row, seed) run with an ETA, then the table.
+Prints one line per finished (row, seed) run with an ETA, then the table
+and each row's paired difference to its base method's row.
 Writes WORK_DIR/results.{json,md,png}; every run keeps its own folder in
 WORK_DIR/runs/<row>/seed_<seed>/. Running the same command again skips
 finished runs and resumes an interrupted pretraining.

@@ -8,8 +8,9 @@ demo train and val splits once and scores them with a linear probe
 writes ``runs/<row>/seed_<seed>/result.json``; a run with that file is
 skipped, an interrupted pretraining resumes from its last checkpoint.
 :class:`Ablation` runs what is missing, prints one line per finished run
-with an ETA, and writes ``results.json``, ``results.md`` and
-``results.png``. docs/ablation.md describes the rows and the recipe.
+with an ETA, and writes ``results.json``, ``results.md`` (with each row's
+paired difference to its base method's row, :func:`paired_difference`)
+and ``results.png``. docs/ablation.md describes the rows and the recipe.
 """
 import json
 import os
@@ -21,6 +22,7 @@ from collections import namedtuple
 
 import numpy as np
 import torch
+from scipy import stats
 
 from clsa_mm.datasets import make_demo_data
 from clsa_mm.utils import QUICK_RECIPE
@@ -30,24 +32,34 @@ from clsa_mm.visualization import format_table, plot_result_bars
 # method/ddm/strong_as_positive: what the row is; beta: the weight of the
 # strong-view term (None: no such term), the ``loss_weight`` of the model's
 # :func:`strong_term_head`, also read back from the trained model; cost:
-# step time relative to MoCo v2 (measured with
-# tools/benchmarks/bench_step.py), for the ETA.
+# step time relative to MoCo v2 with plain BN (measured with
+# tools/benchmarks/bench_step.py; split BN adds about 5 %), for the ETA.
+# The ``-beta0.4`` / ``-beta0.5`` DDM rows have the beta that gives CLSA's
+# balance of the DDM term against their base loss, beta = T2 x the base
+# loss's coefficient (docs/method_ddm.md, "The balance of β against each
+# base loss"), fixed by that rule before any accuracy was seen.
 Row = namedtuple('Row', 'name config method ddm strong_as_positive beta cost')
 ROWS = (
-    Row('mocov2', 'mocov2_r18_demo', 'MoCo v2', False, False, None, 1.0),
+    Row('mocov2', 'mocov2_r18_demo', 'MoCo v2', False, False, None, 1.05),
     Row('naive', 'mocov2-strong-queries_r18_demo', 'MoCo v2', False, True,
-        1.0, 1.08),
-    Row('clsa', 'clsa_r18_demo', 'MoCo v2', True, False, 1.0, 1.08),
-    Row('clsa-beta0.5', 'clsa_r18_demo', 'MoCo v2', True, False, 0.5, 1.08),
-    Row('clsa-beta2', 'clsa_r18_demo', 'MoCo v2', True, False, 2.0, 1.08),
+        1.0, 1.13),
+    Row('clsa', 'clsa_r18_demo', 'MoCo v2', True, False, 1.0, 1.13),
+    Row('clsa-beta0.5', 'clsa_r18_demo', 'MoCo v2', True, False, 0.5, 1.13),
+    Row('clsa-beta2', 'clsa_r18_demo', 'MoCo v2', True, False, 2.0, 1.13),
     Row('mocov3', 'mocov3_r18_demo', 'MoCo v3', False, False, None, 1.7),
     Row('mocov3-ddm', 'mocov3-ddm_r18_demo', 'MoCo v3', True, False, 1.0,
         1.9),
+    Row('mocov3-ddm-beta0.4', 'mocov3-ddm_r18_demo', 'MoCo v3', True, False,
+        0.4, 1.9),
     Row('simclr', 'simclr_r18_demo', 'SimCLR', False, False, None, 1.35),
     Row('simclr-ddm', 'simclr-ddm_r18_demo', 'SimCLR', True, False, 1.0,
         1.45),
+    Row('simclr-ddm-beta0.5', 'simclr-ddm_r18_demo', 'SimCLR', True, False,
+        0.5, 1.45),
     Row('byol', 'byol_r18_demo', 'BYOL', False, False, None, 1.9),
     Row('byol-ddm', 'byol-ddm_r18_demo', 'BYOL', True, False, 1.0, 2.2),
+    Row('byol-ddm-beta0.4', 'byol-ddm_r18_demo', 'BYOL', True, False, 0.4,
+        2.2),
 )
 ROW_NAMES = tuple(row.name for row in ROWS)
 
@@ -205,6 +217,87 @@ def summarise(row, results):
         knn_top1_std=knn_std)
 
 
+METRICS = (('linear_top1', 'linear probe'), ('knn_top1', 'k-NN'))
+
+
+def base_row(row, rows):
+    """The row of ``row``'s method without a strong-view term, among
+    ``rows``; None for such a row itself or when ``rows`` lacks it."""
+    if row.beta is None:
+        return None
+    return next((r for r in rows if r.method == row.method
+                 and r.beta is None), None)
+
+
+def paired_difference(results, base_results, key):
+    """``key`` of each seed's run minus the base row's run of the same seed
+    (same seed: same initialisation draw and data order), with the mean
+    and its 95 % Student t-interval over the seeds.
+
+    Args:
+        results (list[dict]): The runs of a row (``seed``, ``key``).
+        base_results (list[dict]): The runs of its base row.
+        key (str): ``linear_top1`` or ``knn_top1``.
+
+    Returns:
+        dict: ``seeds``, ``differences`` (per seed, in the order of
+        ``results``), ``mean``, ``ci95`` (``[low, high]``; None for one
+        seed) and ``spans_zero`` (whether ``ci95`` contains 0; None for
+        one seed).
+
+    Raises:
+        ValueError: naming the seeds the base row lacks.
+    """
+    base = {r['seed']: r[key] for r in base_results}
+    missing = [r['seed'] for r in results if r['seed'] not in base]
+    if missing:
+        raise ValueError(f'paired difference of {key}: the base row has no '
+                         f'run of seeds {missing}; run them first')
+    diffs = np.array([r[key] - base[r['seed']] for r in results], float)
+    mean = float(diffs.mean())
+    ci95 = spans_zero = None
+    if len(diffs) > 1:
+        half = float(stats.t.ppf(0.975, len(diffs) - 1) *
+                     diffs.std(ddof=1) / np.sqrt(len(diffs)))
+        ci95 = [round(mean - half, 2), round(mean + half, 2)]
+        spans_zero = mean - half <= 0 <= mean + half
+    return dict(
+        seeds=[r['seed'] for r in results],
+        differences=[round(float(d), 2) for d in diffs],
+        mean=round(mean, 2),
+        ci95=ci95,
+        spans_zero=spans_zero)
+
+
+def difference_cell(diff):
+    """One metric of a :func:`paired_difference` in ``results.md``."""
+    per_seed = ', '.join(f'{d:+.1f}' for d in diff['differences'])
+    if diff['ci95'] is None:
+        return f'{diff["mean"]:+.1f} (one seed: no interval)'
+    low, high = diff['ci95']
+    return (f'{diff["mean"]:+.1f} [{low:+.1f}, {high:+.1f}]'
+            + ('; spans 0, not resolved' if diff['spans_zero'] else '')
+            + f' (seeds: {per_seed})')
+
+
+def differences_text(summary):
+    """The table of paired differences of ``results.md``, from the
+    ``vs_base`` entries of the summary rows."""
+    rows = [(f'{r["name"]} − {r["vs_base"]["base"]}',
+             *(difference_cell(r['vs_base'][key]) for key, _ in METRICS))
+            for r in summary if r['vs_base']]
+    if not rows:
+        return ''
+    return (
+        format_table(('difference', *(f'{title} top-1, mean [95 % CI]'
+                                      for _, title in METRICS)), rows) +
+        '\n\nPaired differences in points: each row minus its base '
+        "method's row, per seed (same seed, so the same initialisation draw "
+        'and data order), their mean and its 95 % Student t-interval over '
+        'the seeds. An interval that spans 0 says that these seeds do not '
+        'resolve the sign of the difference.\n\n')
+
+
 TABLE_HEADER = ('row', 'method', 'DDM', 'strong views as positives', 'beta',
                 'seeds', 'linear probe top-1', 'k-NN top-1')
 
@@ -317,7 +410,7 @@ class Ablation:
 
     def write(self, wall):
         """``results.json``, ``results.md`` and ``results.png``."""
-        summary, seconds = [], 0.0
+        summary, runs, seconds = [], {}, 0.0
         for row in self.rows:
             results = []
             for seed in self.seeds:
@@ -325,7 +418,15 @@ class Ablation:
                                    'result.json')) as f:
                     results.append(json.load(f))
             seconds += sum(r['seconds'] for r in results)
+            runs[row.name] = results
             summary.append(summarise(row, results))
+        for row, entry in zip(self.rows, summary):
+            base = base_row(row, self.rows)
+            entry['vs_base'] = None if base is None else dict(
+                base=base.name,
+                **{key: paired_difference(runs[row.name], runs[base.name],
+                                          key)
+                   for key, _ in METRICS})
         with open(osp.join(self.work_dir, 'results.json'), 'w') as f:
             json.dump(summary, f, indent=2)
         plot_result_bars(summary, osp.join(self.work_dir, 'results.png'),
@@ -336,6 +437,7 @@ class Ablation:
             f'{format_table(TABLE_HEADER, map(table_row, summary))}\n\n'
             f'Top-1 (%) on the val split of the demo data, mean ± std over '
             f'seeds {self.seeds}.\n\n'
+            f'{differences_text(summary)}'
             f'Command: `{self.command}`\n\n'
             f'Recipe ({self.recipe}): each row\'s configs/demo config with '
             f'{recipe["epochs"]} pretraining epochs (cosine schedule over '
