@@ -1,30 +1,21 @@
 """CLSA in two CPU processes (gloo): shuffle-BN, key gathering, the queue."""
 import os
-import socket
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.model import MMDistributedDataParallel
 
 from clsa_helpers import tiny_clsa, views
+from gloo_helpers import WORLD, init_gloo, run_gloo
 
-WORLD = 2
 N = 2  # per process
 SEED = 1234
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
-
 
 def worker(rank, port, out_dir):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    init_gloo(rank, port)
     # Different initial weights and queues per rank, as with
     # diff_rank_seed=True: DDP must broadcast rank 0's.
     model = tiny_clsa(queue_len=3 * N * WORLD, seed=rank)
@@ -70,10 +61,7 @@ def expected_keys(step, seed):
 
 
 def test_two_process_gloo_queue(tmp_path):
-    mp.start_processes(worker, args=(free_port(), str(tmp_path)),
-                       nprocs=WORLD, join=True, start_method='spawn')
-    out = [torch.load(tmp_path / f'rank{r}.pth', weights_only=False)
-           for r in range(WORLD)]
+    out = run_gloo(worker, tmp_path)
     b = N * WORLD
     # The ranks start with different queues; rank 0's is used by both.
     assert not torch.allclose(out[0]['queue0'], out[1]['queue0'])

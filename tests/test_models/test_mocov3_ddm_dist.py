@@ -3,22 +3,18 @@ import os
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.model import MMDistributedDataParallel
 
 import clsa_mm.models.heads.ddm_head as ddm_head
-from cli_helpers import free_port
 from mocov3_helpers import current_hub, tiny_mocov3, views
+from gloo_helpers import WORLD, init_gloo, run_gloo
 
-WORLD = 2
 N = 3  # per process
 
 
 def worker(rank, port, out_dir):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    init_gloo(rank, port)
     current_hub(10)
     # Different initial weights per rank: DDP broadcasts rank 0's.
     model = tiny_mocov3(seed=rank, num_strong_views=1)
@@ -46,10 +42,7 @@ def worker(rank, port, out_dir):
 
 
 def test_two_process_gloo_banks(tmp_path):
-    mp.start_processes(worker, args=(free_port(), str(tmp_path)),
-                       nprocs=WORLD, join=True, start_method='spawn')
-    out = [torch.load(tmp_path / f'rank{r}.pth', weights_only=False)
-           for r in range(WORLD)]
+    out = run_gloo(worker, tmp_path)
     (step0, ), (step1, ) = out[0]['seen'], out[1]['seen']
     b = N * WORLD
     # One bank [K_1all; K_2all], the same on both ranks.

@@ -2,12 +2,10 @@
 synchronises the probe, the val metric and the k-NN features are gathered
 over the ranks."""
 import os
-import socket
 from types import SimpleNamespace
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from mmengine.model import MMDistributedDataParallel
 from mmpretrain.structures import DataSample
 
@@ -15,15 +13,10 @@ from clsa_helpers import tiny_clsa, views
 from clsa_mm.engine.hooks import KNNMonitorHook
 from clsa_mm.evaluation import OnlineProbeAccuracy
 from knn_monitor_helpers import knn_loader_cfg, image_folder
+from gloo_helpers import WORLD, init_gloo, run_gloo
 
-WORLD = 2
 N = 2  # per process
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def labelled(batch, seed):
@@ -33,9 +26,7 @@ def labelled(batch, seed):
 
 
 def worker(rank, port, out_dir, data_root):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    init_gloo(rank, port)
     model = tiny_clsa(queue_len=2 * N * WORLD, seed=rank,
                       online_probe=dict(num_classes=3))
     ddp = MMDistributedDataParallel(model, broadcast_buffers=False)
@@ -72,11 +63,7 @@ def worker(rank, port, out_dir, data_root):
 
 def test_two_process_gloo_probe_and_knn(tmp_path):
     data_root = image_folder(tmp_path / 'data', separable=False)
-    mp.start_processes(worker,
-                       args=(free_port(), str(tmp_path), data_root),
-                       nprocs=WORLD, join=True, start_method='spawn')
-    out = [torch.load(tmp_path / f'rank{r}.pth', weights_only=False)
-           for r in range(WORLD)]
+    out = run_gloo(worker, tmp_path, data_root)
     # DDP broadcast rank 0's start and averaged the gradients: one probe.
     for key, value in out[0]['probe'].items():
         if 'running' not in key and 'num_batches' not in key:

@@ -1,24 +1,17 @@
 """SimCLR-DDM and BYOL-DDM in two CPU processes (gloo): gathered banks."""
 import os
-import socket
 
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 from mmengine.model import MMDistributedDataParallel
 
 from simclr_byol_helpers import (byol_spec_losses, byol_step_embeddings,
                                  simclr_spec_losses, simclr_step_embeddings,
                                  tiny_byol, tiny_simclr, views)
+from gloo_helpers import WORLD, init_gloo, run_gloo
 
-WORLD = 2
 N = 2  # per process
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        return s.getsockname()[1]
 
 
 def one_step(model, x):
@@ -37,9 +30,7 @@ def one_step(model, x):
 
 
 def worker(rank, port, out_dir):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    init_gloo(rank, port)
     # Different initial weights and queues per rank (diff_rank_seed=True):
     # DDP broadcasts rank 0's weights, the model rank 0's queue.
     # fp64, so that the reference can be held to 1e-5.
@@ -57,10 +48,7 @@ def worker(rank, port, out_dir):
 
 
 def test_two_process_gloo_banks(tmp_path):
-    mp.start_processes(worker, args=(free_port(), str(tmp_path)),
-                       nprocs=WORLD, join=True, start_method='spawn')
-    out = [torch.load(tmp_path / f'rank{r}.pth', weights_only=False)
-           for r in range(WORLD)]
+    out = run_gloo(worker, tmp_path)
     for name in ('simclr', 'byol'):
         # Both ranks start from rank 0's weights and end equal.
         for key, value in out[0][name]['start'].items():

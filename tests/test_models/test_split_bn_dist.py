@@ -2,19 +2,17 @@
 ``num_splits=2`` against two gloo processes, for CLSA (single-crop,
 symmetric multi-crop) and mmpretrain's MoCo (the MoCo v2 baseline)."""
 import os
-import socket
 
 import pytest
 import torch
 import torch.distributed as dist
-import torch.multiprocessing as mp
 import torch.nn.functional as F
 from mmengine.model import MMDistributedDataParallel
 
 from clsa_helpers import views
 from clsa_mm.registry import MODELS
+from gloo_helpers import WORLD, init_gloo, run_gloo
 
-WORLD = 2
 N = 4  # per rank; the one process holds WORLD * N
 STEPS = 2
 SEED = 4321
@@ -72,9 +70,7 @@ def train(model, variant, ranks, forward):
 
 
 def worker(rank, port, out_dir):
-    os.environ.update(MASTER_ADDR='127.0.0.1', MASTER_PORT=str(port))
-    torch.set_num_threads(1)
-    dist.init_process_group('gloo', rank=rank, world_size=WORLD)
+    init_gloo(rank, port)
     out = {}
     for variant in VARIANTS:
         model = build(variant, dict(type='BN'))
@@ -87,14 +83,7 @@ def worker(rank, port, out_dir):
 
 @pytest.fixture(scope='module')
 def gloo_runs(tmp_path_factory):
-    out_dir = tmp_path_factory.mktemp('gloo')
-    with socket.socket() as s:
-        s.bind(('127.0.0.1', 0))
-        port = s.getsockname()[1]
-    mp.start_processes(worker, args=(port, str(out_dir)), nprocs=WORLD,
-                       join=True, start_method='spawn')
-    return [torch.load(out_dir / f'rank{r}.pth', weights_only=False)
-            for r in range(WORLD)]
+    return run_gloo(worker, tmp_path_factory.mktemp('gloo'))
 
 
 def close(a, b):
