@@ -29,19 +29,12 @@ class CLSA(OnlineProbeMixin, BaseSelfSupervisor, EmbeddingQueue):
     strong views against the gathered keys and the queue (an
     :class:`EmbeddingQueue`), into which the keys go after the loss.
 
-    With ``symmetric=True`` both 224 views are query and key: besides the
-    loss above, the key view is also embedded by the online encoder as the
-    extra weak query ``q'``, and ``x_q[0]`` by the key encoder (same EMA
-    update, shuffle-BN, gathered) as ``K2all``, whose row n is the key of
-    sample n (the released code's K2 rows are shuffled; see
-    ``docs/method_ddm.md``). ``[q', q_1, ..., q_{I-1}]`` are scored against
-    ``[K2all; Q]`` with the same head, the two groups' losses are added, and
-    ``K2all`` (not ``Kall``) is enqueued. The statistics are the means of
-    the two groups'.
-
-    With ``online_probe``, a linear probe on the detached backbone output
-    of ``x_q[0]`` (:class:`OnlineProbeMixin`) adds ``online_probe/loss`` and
-    ``online_probe/top1``.
+    With ``symmetric=True`` both 224 views are query and key
+    (``docs/method_ddm.md``): the online encoder also embeds ``x_k`` as the
+    extra query ``q'``, the key encoder ``x_q[0]`` as ``K2all`` (row n:
+    sample n), ``[q', q_1, ..., q_{I-1}]`` are scored against ``[K2all;
+    Q]`` too, the two groups' losses add, their statistics average, and
+    ``K2all`` (not ``Kall``) is enqueued.
 
     Args:
         backbone (dict): The encoder f (``ResNet``).
@@ -57,9 +50,9 @@ class CLSA(OnlineProbeMixin, BaseSelfSupervisor, EmbeddingQueue):
             Defaults to 0.001.
         symmetric (bool): The symmetric loss (``docs/method_ddm.md``).
             Defaults to False.
-        online_probe (dict, optional): The online linear probe, e.g.
-            ``dict(num_classes=1000)`` (:class:`OnlineProbeHead`). Defaults
-            to None (none).
+        online_probe (dict, optional): A linear probe on the detached
+            backbone output of ``x_q[0]`` (:class:`OnlineProbeMixin`), e.g.
+            ``dict(num_classes=1000)``. Defaults to None (none).
         pretrained (str, optional): A checkpoint to initialise from.
             Defaults to None.
         data_preprocessor (dict, optional): The data preprocessor config.
@@ -121,17 +114,13 @@ class CLSA(OnlineProbeMixin, BaseSelfSupervisor, EmbeddingQueue):
                 f'data pipeline gave {len(inputs)}. Set model.num_weak_views '
                 'and model.num_strong_views to the views of the pipeline (a '
                 'multi-crop pipeline needs a multi-crop config).')
-        sizes = [x.shape[0] for x in inputs]
-        if len(set(sizes)) != 1:
-            raise ValueError(
-                f'All views must hold the same samples; batch sizes {sizes}')
+        if len({x.shape[0] for x in inputs}) != 1:
+            raise ValueError('All views must hold the same samples; batch '
+                             f'sizes {[x.shape[0] for x in inputs]}')
         return inputs[0], list(inputs[1:1 + weak]), list(inputs[1 + weak:])
 
     def _embed(self, x: torch.Tensor) -> torch.Tensor:
-        return self._project(self.backbone(x))
-
-    def _project(self, feats: Tuple[torch.Tensor]) -> torch.Tensor:
-        return F.normalize(self.neck(feats)[0])  # over dim 1
+        return F.normalize(self.neck(self.backbone(x))[0])  # over dim 1
 
     @torch.no_grad()
     def _keys(self, *ims_k: torch.Tensor) -> List[torch.Tensor]:
@@ -156,23 +145,23 @@ class CLSA(OnlineProbeMixin, BaseSelfSupervisor, EmbeddingQueue):
         if not self.queue_started:
             self.start_queue(im_k.shape[0])
         feats = self.backbone(ims_q[0])  # also the online probe's input
-        queries = [self._project(feats)] + [self._embed(x) for x in ims_q[1:]]
+        queries = [F.normalize(self.neck(feats)[0])]
+        queries += [self._embed(x) for x in ims_q[1:]]
         strongs = [self._embed(x) for x in ims_s]
         rank = get_rank()
+        probe = self.online_probe_loss(feats, data_samples)
         if not self.symmetric:
             keys, = self._keys(im_k)
             losses = self.head.loss(queries, strongs, keys, self.queue, rank)
             self.enqueue(keys)
-            return dict(losses, **self.online_probe_loss(feats, data_samples))
+            return dict(losses, **probe)
         query_k = self._embed(im_k)
         keys, keys2 = self._keys(im_k, ims_q[0])
         losses = self.head.loss(queries, strongs, keys, self.queue, rank)
         losses2 = self.head.loss([query_k] + queries[1:], strongs, keys2,
                                  self.queue, rank)
-        for name, value in losses2.items():
-            if name.startswith('loss'):
-                losses[name] = losses[name] + value
-            else:
-                losses[name] = (losses[name] + value) / 2
+        for name, value in losses2.items():  # losses add, statistics average
+            losses[name] = (losses[name] + value) / (
+                1 if name.startswith('loss') else 2)
         self.enqueue(keys2)
-        return dict(losses, **self.online_probe_loss(feats, data_samples))
+        return dict(losses, **probe)
