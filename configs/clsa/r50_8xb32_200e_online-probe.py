@@ -20,12 +20,9 @@ optim_wrapper = dict(
         custom_keys=dict(online_probe=dict(lr_mult=10.0, decay_mult=0.0))))
 
 val_dataloader = dict(
-    batch_size=32,
-    num_workers=8,
-    persistent_workers=True,
+    _base_.train_dataloader,
     drop_last=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
-    collate_fn=dict(type='default_collate'),
     dataset=dict(
         type='CustomDataset',
         data_root='data/imagenet/',
