@@ -1,6 +1,6 @@
 """Behaviours of the DDM methods and their queue that the other tests left
-open: a queue of length 0, the hook on a queue-only model, and where a bad
-DDMHead setting is said to live."""
+open: a queue of length 0, the hook on a queue-only model, where a bad
+DDMHead setting is said to live, and BYOL + DDM's default queue."""
 import uuid
 from types import SimpleNamespace
 
@@ -8,9 +8,9 @@ import pytest
 import torch
 
 from clsa_mm.engine import MomentumQueueHook
-from clsa_mm.models import DDMHead
+from clsa_mm.models import BYOLDDM, DDMHead
 from clsa_mm.models.utils import EmbeddingQueue
-from simclr_byol_helpers import own_message_hub, tiny_byol, views
+from simclr_byol_helpers import BACKBONE, own_message_hub, tiny_byol, views
 
 
 class QueueOnly(torch.nn.Module, EmbeddingQueue):
@@ -61,3 +61,24 @@ def test_bad_setting_says_where_it_sits_beside_a_base_method(kwargs, key):
     assert f"{key} beside a base method's head" in message
     for method in ('MoCoV3DDM', 'SimCLRDDM', 'BYOLDDM'):
         assert method in message
+
+
+
+def test_byol_ddm_default_queue_fits_mmpretrain_byol():
+    """Without queue_len and feat_dim, BYOL + DDM keeps the ImageNet
+    recipe's queue: 65536 projections of mmpretrain BYOL's width, 256, and
+    a step fills it."""
+    own_message_hub(f'test_ddm_mutants_{uuid.uuid4().hex}')
+    mlp = dict(type='NonLinearNeck', hid_channels=64, out_channels=256,
+               num_layers=2, with_bias=True, with_last_bn=False,
+               norm_cfg=dict(type='BN1d'))
+    model = BYOLDDM(
+        backbone=BACKBONE,
+        neck=dict(mlp, in_channels=64, with_avg_pool=True),
+        head=dict(type='LatentPredictHead',
+                  predictor=dict(mlp, in_channels=256, with_avg_pool=False),
+                  loss=dict(type='CosineSimilarityLoss')),
+        ddm_head=dict(type='DDMHead'))
+    assert tuple(model.queue.shape) == (256, 65536)
+    model.loss(views(batch=4), None)
+    assert int(model.queue_ptr) == 8  # both crops' 4 targets
