@@ -8,11 +8,15 @@ run in a subprocess whose whole output goes to ``WORK_DIR/logs/``):
    the ``demo_data`` settings of the CLSA pretraining config),
 2. pretrain CLSA with a ResNet-18 (``configs/demo/clsa_r18_demo.py``),
 3. pretrain MoCo v2 with the same recipe minus the strong views and the
-   DDM term (``configs/demo/mocov2_r18_demo.py``, same seed),
+   DDM term (``configs/demo/mocov2_r18_demo.py``, same seed); both watched
+   every epoch by the online probe and the k-NN monitor on the demo data
+   (:func:`clsa_mm.utils.add_online_monitors`, the k and T of the offline
+   k-NN), which leave pretraining as it is,
 4. extract both backbones and make a randomly initialised one,
 5. to 7. linear probe (``configs/demo/r18_linear_demo.py``) and k-NN of
    each backbone on the demo val split,
-8. draw the CLSA training curves and the augmented views.
+8. draw the CLSA training curves, the monitors' curves of CLSA and MoCo v2
+   side by side and the augmented views.
 
 Running the demo again resumes an interrupted pretraining from its last
 checkpoint (or reuses a finished one) and repeats the evaluation. The quick
@@ -34,7 +38,8 @@ from mmengine.registry import init_default_scope
 from clsa_mm.checkpoint import save_checkpoint
 from clsa_mm.datasets import make_demo_data
 from clsa_mm.registry import MODELS
-from clsa_mm.utils import QUICK_RECIPE, load_config, shrink_config
+from clsa_mm.utils import (QUICK_RECIPE, add_online_monitors, load_config,
+                            read_online_monitors, shrink_config)
 from clsa_mm.visualization import format_table
 from quiet_steps import QuietSteps
 
@@ -56,6 +61,11 @@ ONE_DRAW = ('One seed is one draw: the sign of a difference below can change '
 QUICK_PROBE = dict(epochs=1, batch_size=8, crop_factor=0.5)
 
 TABLE_HEADER = ('backbone (ResNet-18)', 'linear probe top-1', 'k-NN top-1')
+MONITOR_HEADER = ('pretrained backbone', 'online probe top-1 (last epoch)',
+                  'linear probe top-1 (offline)',
+                  'k-NN monitor top-1 (last epoch)', 'k-NN top-1 (offline)')
+# The k-NN of the monitors: knn_eval.py's defaults, as the offline k-NN.
+KNN = dict(k=20, temperature=0.07)
 
 
 class Demo:
@@ -147,16 +157,20 @@ class Demo:
             raise SystemExit(f'step {self.steps.step} failed: {e}') from None
 
     def pretrain(self, name, config):
-        """Train (or resume, or reuse) ``config`` in ``pretrain_<name>/``;
-        return its last checkpoint."""
-        cfg = load_config(osp.join(self.root, config))
+        """Train (or resume, or reuse) ``config`` with the online monitors
+        on the demo data (written to ``configs/pretrain_<name>.py``) in
+        ``pretrain_<name>/``; return its last checkpoint."""
+        cfg = add_online_monitors(
+            load_config(osp.join(self.root, config)),
+            osp.join(self.root, self.data_root), **KNN)
+        config = self.path('configs', f'pretrain_{name}.py')
+        os.makedirs(osp.dirname(config), exist_ok=True)
+        cfg.dump(config)
         work_dir = self.path(f'pretrain_{name}')
         last = osp.join(work_dir, 'last_checkpoint')
         resume = ['--resume'] if osp.isfile(last) else []
-        options = self.data_options(cfg, ['train'])
         self.tool(f'pretrain_{name}', 'tools/train.py', config,
-                  '--work-dir', work_dir, *resume,
-                  *self.cfg_options(options),
+                  '--work-dir', work_dir, *resume, *self.cfg_options([]),
                   max_epochs=cfg.train_cfg.max_epochs)
         with open(last) as f:
             return f.read().strip()
@@ -218,6 +232,13 @@ class Demo:
                   self.path('pretrain_clsa'), '--out',
                   self.path('training_curves.png'), '--title',
                   f'CLSA pretraining of the demo, seed {self.seed}')
+        self.tool('plot_monitors', 'tools/analysis_tools/plot_logs.py',
+                  *(self.path(f'pretrain_{name}') for name in PRETRAINED),
+                  '--labels', *(label for label, _ in PRETRAINED.values()),
+                  '--keys', 'online_probe/val_top1', 'knn/top1', '--out',
+                  self.path('monitors.png'), '--title',
+                  f'Online probe and k-NN monitor over the epochs, seed '
+                  f'{self.seed}')
         options = self.data_options(self.pretrain_cfg, ['train'])
         self.tool('browse_views', 'tools/analysis_tools/browse_views.py',
                   self.pretrain_config, '--num', '4', '--output',
@@ -251,14 +272,36 @@ class Demo:
                              self.knn(name, backbones[name]))
             steps.end()
 
-        steps.begin('Training curves and augmented views')
+        steps.begin('Training curves, monitors and augmented views')
         self.pictures()
         steps.end()
+        monitors = {name: read_online_monitors(self.path(f'pretrain_{name}'))
+                    for name in PRETRAINED}
         return self.write_results(checkpoints, results,
-                                  time.monotonic() - total)
+                                  time.monotonic() - total, monitors)
 
-    def write_results(self, checkpoints, results, seconds):
-        """Write ``results.md`` and ``results.json``; return the summary."""
+    def monitor_table(self, results, monitors):
+        """The online monitors' last epoch next to the offline scores of
+        the same backbone (``monitors``: :func:`read_online_monitors` of
+        each pretraining)."""
+        rows = []
+        for name, (label, _) in PRETRAINED.items():
+            last = monitors[name][-1] if monitors.get(name) else {}
+            online = [last.get(key) for key in ('online_probe_top1',
+                                                'knn_top1')]
+            cells = ['–' if v is None else f'{v:.1f}' for v in online]
+            rows.append((label, cells[0], f'{results[name][0]:.1f}',
+                         cells[1], f'{results[name][1]:.1f}'))
+        return (format_table(MONITOR_HEADER, rows) +
+                '\n\nOnline: the linear probe trained beside pretraining '
+                'and the k-NN monitor, on the val split after the last '
+                'epoch; offline: the linear probe and k-NN of the exported '
+                'backbone (docs/demo.md).')
+
+    def write_results(self, checkpoints, results, seconds, monitors=None):
+        """Write ``results.md`` and ``results.json``; return the summary.
+        ``monitors``: the online monitors' records of each pretraining
+        (:func:`read_online_monitors`), if any."""
         labels = {name: label for name, (label, _) in PRETRAINED.items()}
         labels['random'] = 'random'
         names = {name: f'{labels[name]} pretrained (seed {self.seed})'
@@ -277,7 +320,10 @@ class Demo:
         summary = (f'{table}\n\n{ONE_DRAW}\n\nTop-1 on the val split of '
                    f'{self.data_root}, '
                    'same seed and recipe for both pretrainings:\n' +
-                   '\n'.join(lines) + f'\n\nTotal time {seconds:.0f} s.')
+                   '\n'.join(lines) + '\n\n' +
+                   (self.monitor_table(results, monitors) + '\n\n'
+                    if monitors else '') +
+                   f'Total time {seconds:.0f} s.')
         with open(self.path('results.md'), 'w') as f:
             f.write(summary + '\n')
         with open(self.path('results.json'), 'w') as f:
@@ -289,5 +335,6 @@ class Demo:
                         name: dict(linear_top1=lin, knn_top1=knn)
                         for name, (lin, knn) in results.items()
                     },
+                    monitors=monitors or {},
                     seconds=self.steps.times), f, indent=2)
         return summary

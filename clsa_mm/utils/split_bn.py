@@ -12,7 +12,7 @@ from mmpretrain.models.backbones import ResNet
 from clsa_mm.registry import MODELS
 
 # The models whose key encoder shuffles the key batch before its BN.
-KEY_SHUFFLING_MODELS = ('CLSA', 'MoCo')
+KEY_SHUFFLING_MODELS = ('CLSA', 'MoCo', 'MoCoWithProbe')
 
 
 def _split_bn_paths(node, path):

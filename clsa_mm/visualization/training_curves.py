@@ -98,23 +98,71 @@ def plot_training_curves(train: List[dict],
     nrows = math.ceil(len(panels) / ncols)
     fig = Figure(figsize=(5 * ncols, 3.4 * nrows))
     axes = fig.subplots(nrows, ncols, squeeze=False)
-    for ax, (name, records, xlabel, names) in zip(axes.flat, panels):
-        for key in names:
-            points = [(r['step'], r[key]) for r in records if key in r]
-            xs, ys = zip(*points)
-            ax.plot(xs, ys, marker='.' if len(xs) < 30 else None, label=key)
-        ax.set_title(name)
-        ax.set_xlabel(xlabel)
-        ax.grid(alpha=0.3)
-        if len(names) > 1:
-            ax.legend(fontsize='small')
-        if name == 'learning rate':
-            ax.ticklabel_format(axis='y', style='sci', scilimits=(-2, 2))
+    for ax, panel in zip(axes.flat, panels):
+        _draw_panel(ax, *panel)
     for ax in list(axes.flat)[len(panels):]:
         ax.axis('off')
+    _save(fig, out_file, title)
+    return [panel[0] for panel in panels]
+
+
+def plot_runs_side_by_side(runs: Sequence[tuple],
+                           out_file: str,
+                           keys: Optional[Sequence[str]] = None,
+                           title: Optional[str] = None) -> List[str]:
+    """Draw the curves of several runs side by side into one PNG: one
+    column per run, one row per panel of :func:`curve_panels`, the panels of
+    a row on one y scale.
+
+    Args:
+        runs (Sequence[tuple]): ``(label, train, val)`` per run, the records
+            of :func:`load_scalar_logs`.
+        out_file (str): The PNG to write.
+        keys (Sequence[str], optional): Plot only these scalars.
+        title (str, optional): Title of the figure.
+
+    Returns:
+        list[str]: The titles of the panels drawn, ``'<label>: <panel>'``.
+    """
+    from matplotlib.figure import Figure
+
+    columns = [(label, curve_panels(train, val, keys))
+               for label, train, val in runs]
+    nrows = max((len(panels) for _, panels in columns), default=0)
+    if not nrows:
+        raise ValueError('No numeric scalars to plot.')
+    fig = Figure(figsize=(5 * len(columns), 3.4 * nrows))
+    axes = fig.subplots(nrows, len(columns), squeeze=False, sharey='row')
+    drawn = []
+    for col, (label, panels) in enumerate(columns):
+        for row in range(nrows):
+            if row < len(panels):
+                name, *rest = panels[row]
+                _draw_panel(axes[row, col], f'{label}: {name}', *rest)
+                drawn.append(f'{label}: {name}')
+            else:
+                axes[row, col].axis('off')
+    _save(fig, out_file, title)
+    return drawn
+
+
+def _draw_panel(ax, name, records, xlabel, names):
+    for key in names:
+        points = [(r['step'], r[key]) for r in records if key in r]
+        xs, ys = zip(*points)
+        ax.plot(xs, ys, marker='.' if len(xs) < 30 else None, label=key)
+    ax.set_title(name)
+    ax.set_xlabel(xlabel)
+    ax.grid(alpha=0.3)
+    if len(names) > 1:
+        ax.legend(fontsize='small')
+    if name.endswith('learning rate'):
+        ax.ticklabel_format(axis='y', style='sci', scilimits=(-2, 2))
+
+
+def _save(fig, out_file, title):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
     os.makedirs(osp.dirname(osp.abspath(out_file)), exist_ok=True)
     fig.savefig(out_file, dpi=100)
-    return [panel[0] for panel in panels]

@@ -167,3 +167,75 @@ def test_faithful_single_process_bn(name):
     check_split_bn(cfg)
     shrink_config(cfg, batch_size=QUICK_RECIPE['batch_size'])
     check_split_bn(cfg)
+
+
+MONITOR_KEYS = ('model.online_probe', 'val_dataloader', 'val_evaluator',
+                'val_cfg', 'train_cfg.val_interval', 'custom_hooks',
+                'optim_wrapper.paramwise_cfg.custom_keys.online_probe',
+                'train_dataloader.dataset.')
+
+
+@pytest.mark.parametrize('name', PRETRAIN)
+def test_online_monitors_fit_every_row(name, tiny_imagenet):
+    """add_online_monitors (the demo's and the ablation's) gives every row
+    a model with the probe, labelled training data and the k-NN monitor,
+    and changes nothing else but the model class of mmpretrain's MoCo (v2),
+    MoCoV3, SimCLR and BYOL."""
+    from clsa_mm.utils import add_online_monitors
+    from clsa_mm.utils.online_monitors import PROBE_MODELS
+    cfg = load(name)
+    before = flat(cfg.to_dict())
+    after = flat(add_online_monitors(load(name), tiny_imagenet).to_dict())
+    swap = PROBE_MODELS.get(cfg.model.type, {})
+    swapped = {f'model.{k}' for k in flat(swap)}
+    changed = {k for k in set(before) | set(after)
+               if before.get(k, '-') != after.get(k, '-')}
+    assert changed and all(k.startswith(MONITOR_KEYS) or k in swapped
+                           for k in changed), sorted(changed)
+    assert after['model.online_probe.num_classes'] == 3
+    assert after['train_dataloader.dataset.type'] == 'CustomDataset'
+    hooks = load(name).get('custom_hooks', [])
+    assert [h['type'] for h in add_online_monitors(
+        load(name), tiny_imagenet).custom_hooks] == [
+            h['type'] for h in hooks] + ['KNNMonitorHook']
+
+
+def monitored_run(name, data_root, work_dir, monitors):
+    """Two epochs of 2 steps of a demo row on ``data_root``."""
+    from clsa_mm.utils import add_online_monitors
+    cfg = load(name)
+    cfg.merge_from_dict({
+        'work_dir': str(work_dir),
+        'train_dataloader.batch_size': 4,
+        'train_dataloader.num_workers': 0,
+        'train_dataloader.persistent_workers': False,
+        'train_dataloader.dataset.data_root': data_root,
+        'train_cfg.max_epochs': 2,
+        'param_scheduler.0.T_max': 2,
+        'param_scheduler.0.end': 2,
+        'default_hooks.checkpoint': None,
+        'default_hooks.logger.interval': 1,
+        'model.queue_len': 8,
+    })
+    if monitors:
+        add_online_monitors(cfg, data_root)
+    runner = Runner.from_cfg(cfg)
+    runner.train()
+    return runner
+
+
+def test_monitors_leave_pretraining_as_it_is(tiny_imagenet, tmp_path):
+    """CLSA (split BN: the key shuffle draws from torch's RNG; the views
+    from numpy's in the main process) trains to the same weights with both
+    monitors evaluated after each epoch as without them."""
+    name = 'clsa_r18_demo.py'
+    plain = monitored_run(name, tiny_imagenet, tmp_path / 'plain', False)
+    watched = monitored_run(name, tiny_imagenet, tmp_path / 'watched', True)
+    assert watched.iter == plain.iter == 2 * (12 // 4)
+    watched_state = watched.model.state_dict()
+    for key, value in plain.model.state_dict().items():
+        assert torch.equal(value, watched_state[key]), key
+    log = (tmp_path / 'watched').glob('*/*.log')
+    text = next(log).read_text()
+    assert text.count('Epoch(knn)') == 2
+    assert text.count('online_probe/val_top1') >= 2

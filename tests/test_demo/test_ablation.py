@@ -15,7 +15,7 @@ TOOL = 'tools/benchmarks/ablation.py'
 KEYS = {
     'name', 'method', 'ddm', 'strong_as_positive', 'beta', 'seeds',
     'linear_top1_mean', 'linear_top1_std', 'knn_top1_mean', 'knn_top1_std',
-    'vs_base'
+    'monitors', 'vs_base'
 }
 # What each row is, as results.json must say it.
 EXPECTED = {
@@ -64,6 +64,12 @@ def test_quick_ablation_runs_every_row_and_resumes(tmp_path):
         assert (row['method'], row['ddm'], row['strong_as_positive'],
                 row['beta']) == EXPECTED[row['name']], row
         assert row['seeds'] == [0]
+        # Both monitors on every row, once per epoch (the quick recipe: 1).
+        assert row['monitors'] == [dict(seed=0, epochs=[dict(
+            epoch=1, online_probe_top1=pytest.approx(50, abs=50),
+            knn_top1=pytest.approx(50, abs=50),
+            knn_seconds=pytest.approx(0, abs=1e9))])], row['name']
+        assert row['monitors'][0]['epochs'][0]['knn_seconds'] > 0
         for metric in ('linear_top1', 'knn_top1'):
             assert 0 <= row[f'{metric}_mean'] <= 100
             assert row[f'{metric}_std'] == 0
@@ -125,8 +131,11 @@ def test_quick_ablation_runs_every_row_and_resumes(tmp_path):
 
 def test_summary_is_mean_and_sample_std_over_seeds():
     row = ROWS[ROW_NAMES.index('clsa-beta2')]
+    monitors = [dict(epoch=1, online_probe_top1=30.0, knn_top1=35.0,
+                     knn_seconds=1.0)]
     results = [
-        dict(seed=s, beta=2.0, linear_top1=lin, knn_top1=knn)
+        dict(seed=s, beta=2.0, linear_top1=lin, knn_top1=knn,
+             monitors=monitors)
         for s, lin, knn in ((0, 50.0, 40.0), (1, 52.0, 44.0), (2, 54.0, 42.0))
     ]
     summary = summarise(row, results)
@@ -134,7 +143,8 @@ def test_summary_is_mean_and_sample_std_over_seeds():
         name='clsa-beta2', method='MoCo v2', ddm=True,
         strong_as_positive=False, beta=2.0, seeds=[0, 1, 2],
         linear_top1_mean=52.0, linear_top1_std=2.0, knn_top1_mean=42.0,
-        knn_top1_std=2.0)
+        knn_top1_std=2.0,
+        monitors=[dict(seed=s, epochs=monitors) for s in (0, 1, 2)])
     results[1]['beta'] = 1.0
     with pytest.raises(ValueError, match='different betas'):
         summarise(row, results)

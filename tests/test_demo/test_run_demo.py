@@ -23,7 +23,7 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
     assert len(steps) == 8
     for step, line in enumerate(steps, 1):
         assert re.fullmatch(rf'\[{step}/8\] .* \.\.\. done in \d+ s', line)
-    assert len(out.splitlines()) <= 30, out
+    assert len(out.splitlines()) <= 40, out
     assert 'mmengine - INFO' not in out
     assert re.search(r'\| CLSA pretrained \(seed 3\) \| [\d.]+ \| [\d.]+ \|',
                      out)
@@ -39,12 +39,24 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
                  'MoCo v2 minus random'):
         assert re.search(pair + r': [+-][\d.]+ points \(linear probe\), '
                          r'[+-][\d.]+ points \(k-NN\)', out), pair
+    # The online monitors' last epoch next to the offline scores.
+    for label in ('CLSA', 'MoCo v2'):
+        assert re.search(rf'\| {label} \| [\d.]+ \| [\d.]+ \| [\d.]+ \| '
+                         r'[\d.]+ \|', out), label
+    assert '| pretrained backbone | online probe top-1 (last epoch) |' in out
+    assert 'Online: the linear probe trained beside pretraining' in out
     logs = run / 'logs'
     assert f'the output of every step in {logs}/' in out
     assert 'Epoch(train)' in (logs / '2_pretrain_clsa.log').read_text()
-    # MoCo v2 is mmpretrain's MoCo, trained on the key and weak views only.
+    # MoCo v2 is mmpretrain's MoCo with the probe, trained on the key and
+    # weak views only; both pretrainings evaluate both monitors.
     mocov2_log = (logs / '3_pretrain_mocov2.log').read_text()
-    assert 'Epoch(train)' in mocov2_log and "type='MoCo'" in mocov2_log
+    assert 'Epoch(train)' in mocov2_log
+    assert "type='MoCoWithProbe'" in mocov2_log
+    for name in ('2_pretrain_clsa', '3_pretrain_mocov2'):
+        log = (logs / f'{name}.log').read_text()
+        assert 'Epoch(knn) [1] knn/top1' in log, name
+        assert 'online_probe/val_top1' in log, name
     assert 'Epoch(train)' in (logs / '5_linear_clsa.log').read_text()
     assert 'Epoch(train)' in (logs / '6_linear_mocov2.log').read_text()
     assert 'k-NN' in (logs / '7_knn_random.log').read_text()
@@ -63,6 +75,11 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
     assert results['results']['clsa'] != results['results']['random']
     assert results['results']['mocov2'] != results['results']['random']
     assert (run / 'results.md').read_text().startswith('| backbone')
+    # One record of both monitors per epoch (the quick demo: 1 epoch).
+    for name in ('clsa', 'mocov2'):
+        assert [set(r) for r in results['monitors'][name]] == [
+            {'epoch', 'online_probe_top1', 'knn_top1', 'knn_seconds'}]
+        assert results['monitors'][name][0]['epoch'] == 1
     # The quick data settings of clsa_mm.utils.QUICK_RECIPE.
     manifest = json.loads((run / 'data' / 'demo_data.json').read_text())
     assert manifest['counts'] == {'train': 24, 'val': 12}
@@ -89,7 +106,7 @@ def test_quick_demo_runs_every_step_quietly(tmp_path):
                for key, value in clsa['state_dict'].items()
                if value.is_floating_point())
 
-    for png in ('training_curves.png', 'views.png'):
+    for png in ('training_curves.png', 'monitors.png', 'views.png'):
         pixels = np.asarray(Image.open(run / png))
         assert len(np.unique(pixels.reshape(-1, pixels.shape[-1]),
                              axis=0)) > 50
@@ -99,7 +116,11 @@ def test_summary_says_one_seed_is_one_draw_under_the_table(tmp_path):
     demo = Demo(REPO, 5, str(tmp_path), quick=True)
     results = dict(clsa=(57.5, 51.1), mocov2=(57.5, 50.8),
                    random=(44.4, 40.0))
-    summary = demo.write_results({}, results, 1.0).splitlines()
+    monitors = {name: [dict(epoch=1, online_probe_top1=50.0, knn_top1=45.0,
+                            knn_seconds=2.0)] for name in ('clsa', 'mocov2')}
+    summary = demo.write_results({}, results, 1.0, monitors).splitlines()
+    assert '| CLSA | 50.0 | 57.5 | 45.0 | 51.1 |' in summary
+    assert '| MoCo v2 | 50.0 | 57.5 | 45.0 | 50.8 |' in summary
     last_row = summary.index('| random initialisation | 44.4 | 40.0 |')
     assert summary[last_row + 1] == ''
     note = summary[last_row + 2]

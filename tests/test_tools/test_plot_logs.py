@@ -102,3 +102,36 @@ def test_online_probe_and_knn_curves_share_a_top1_panel(tmp_path):
     proc = run_tool(['tools/analysis_tools/plot_logs.py', str(tmp_path)])
     assert 'top-1 (%)' in proc.stdout + proc.stderr
     assert (tmp_path / 'training_curves.png').exists()
+
+
+def write_monitors(work_dir, knn, probe):
+    """The monitors' records of a run: ``knn``/``probe`` top-1 per epoch."""
+    backend = LocalVisBackend(save_dir=str(work_dir / '20240101' /
+                                           'vis_data'))
+    for epoch, (k, p) in enumerate(zip(knn, probe), 1):
+        backend.add_scalars(dict(lr=0.03, loss=5.0 - epoch, iter=epoch * 10,
+                                 epoch=epoch), step=epoch * 10)
+        backend.add_scalars({'knn/top1': k, 'knn/seconds': 1.0}, step=epoch)
+        backend.add_scalars({'online_probe/val_top1': p}, step=epoch)
+
+
+def test_several_runs_are_drawn_side_by_side(tmp_path):
+    write_monitors(tmp_path / 'clsa', [30.0, 40.0, 50.0], [35.0, 45.0, 60.0])
+    write_monitors(tmp_path / 'moco', [20.0, 30.0, 45.0], [25.0, 40.0, 55.0])
+    out = tmp_path / 'monitors.png'
+    proc = run_tool([
+        'tools/analysis_tools/plot_logs.py',
+        str(tmp_path / 'clsa'), str(tmp_path / 'moco'), '--labels', 'CLSA',
+        'MoCo v2', '--keys', 'online_probe/val_top1', 'knn/top1', '--out',
+        str(out)])
+    assert ('Plotted CLSA: top-1 (%), MoCo v2: top-1 (%) to'
+            in proc.stdout + proc.stderr)
+    png = np.asarray(Image.open(out))
+    # Two panels side by side: wider than high.
+    assert png.shape[1] > 1.5 * png.shape[0]
+    assert len(np.unique(png.reshape(-1, png.shape[-1]), axis=0)) > 50
+    proc = run_tool([
+        'tools/analysis_tools/plot_logs.py',
+        str(tmp_path / 'clsa'), str(tmp_path / 'moco'), '--labels', 'CLSA'],
+        check=False)
+    assert proc.returncode != 0 and '1 labels for 2 work dirs' in proc.stderr

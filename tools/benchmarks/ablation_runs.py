@@ -4,7 +4,10 @@ Every (row, seed) run is one subprocess (this file as a script,
 :func:`run_one`) that pretrains the row's demo config, shrunk by the
 recipe the same way for every row, then extracts frozen features of the
 demo train and val splits once and scores them with a linear probe
-(logistic regression on standardised features) and a k-NN vote. Each run
+(logistic regression on standardised features) and a k-NN vote. While it
+pretrains, the online probe and the k-NN monitor are evaluated every epoch
+(:func:`clsa_mm.utils.add_online_monitors`); their values per epoch go into
+``monitors`` of the run's result and of ``results.json``. Each run
 writes ``runs/<row>/seed_<seed>/result.json``; a run with that file is
 skipped, an interrupted pretraining resumes from its last checkpoint.
 :class:`Ablation` runs what is missing, prints one line per finished run
@@ -25,7 +28,8 @@ import torch
 from scipy import stats
 
 from clsa_mm.datasets import make_demo_data
-from clsa_mm.utils import QUICK_RECIPE
+from clsa_mm.utils import (QUICK_RECIPE, add_online_monitors,
+                            read_online_monitors)
 from clsa_mm.visualization import format_table, plot_result_bars
 
 # name: the row's name (``--rows``); config: file stem in configs/demo;
@@ -92,7 +96,9 @@ def strong_term_head(names):
 
 
 def row_config(root, row, recipe, seed, data_root, work_dir):
-    """The row's config shrunk by ``recipe`` (a :data:`RECIPES` value)."""
+    """The row's config shrunk by ``recipe`` (a :data:`RECIPES` value),
+    with the online probe and the k-NN monitor (:data:`KNN`) on the demo
+    data every epoch (:func:`clsa_mm.utils.add_online_monitors`)."""
     from clsa_mm.utils import load_config, shrink_config
     cfg = load_config(
         osp.join(root, 'configs/demo', row.config + '.py'), {
@@ -104,6 +110,7 @@ def row_config(root, row, recipe, seed, data_root, work_dir):
     shrink_config(
         cfg, checkpoint_interval=1,
         **{k: v for k, v in recipe.items() if k != 'data'})
+    add_online_monitors(cfg, data_root, **KNN)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
@@ -183,6 +190,7 @@ def run_one(root, row, seed, recipe, data_root, run_dir, started=None):
         recipe=recipe,
         beta=beta,
         **evaluate(root, model.backbone, data_root),
+        monitors=read_online_monitors(cfg.work_dir),
         seconds=time.time() - start)
     tmp = osp.join(run_dir, 'result.json.tmp')
     with open(tmp, 'w') as f:
@@ -214,7 +222,9 @@ def summarise(row, results):
         linear_top1_mean=linear_mean,
         linear_top1_std=linear_std,
         knn_top1_mean=knn_mean,
-        knn_top1_std=knn_std)
+        knn_top1_std=knn_std,
+        monitors=[dict(seed=r['seed'], epochs=r.get('monitors', []))
+                  for r in results])
 
 
 METRICS = (('linear_top1', 'linear probe'), ('knn_top1', 'k-NN'))

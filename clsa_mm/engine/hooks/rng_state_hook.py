@@ -75,6 +75,7 @@ class RNGStateHook(Hook):
         self.restore = restore
         self._gathered: Optional[tuple] = None
         self._to_restore: Optional[dict] = None
+        self._before_val: Optional[dict] = None
 
     def after_train_epoch(self, runner) -> None:
         if get_world_size() > 1:
@@ -103,6 +104,14 @@ class RNGStateHook(Hook):
             runner.logger.warning(
                 f'The checkpoint holds the RNG states of {len(states)} '
                 f'rank(s); rank {rank} keeps its seeded RNGs.')
+
+    def before_val(self, runner) -> None:
+        self._before_val = get_rng_state()
+
+    def after_val(self, runner) -> None:
+        if self._before_val is not None:
+            set_rng_state(self._before_val)
+            self._before_val = None
 
     def before_train(self, runner) -> None:
         # Not in after_load_checkpoint: Runner.resume re-seeds after loading

@@ -14,6 +14,10 @@
 #   log it with MomentumQueueHook (SimCLR has no momentum encoder).
 _base_ = '../mocov2_r18_demo.py'
 
+# Plain BN: the recipes use SyncBN, whose statistics are global, so one
+# process needs no split BN (that emulates shuffle-BN of MoCo v2 and CLSA).
+model = dict(backbone=dict(norm_cfg=dict(_delete_=True, type='BN')))
+
 optim_wrapper = dict(
     _delete_=True,
     type='OptimWrapper',
