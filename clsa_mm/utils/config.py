@@ -145,12 +145,12 @@ def scale_crops(pipeline, factor):
 
 def shrink_config(cfg, epochs=None, batch_size=None, crop_factor=None,
                   queue_len=None, log_interval=None,
-                  checkpoint_interval=None):
+                  checkpoint_interval=None, depth=None):
     """Shrink a training config to a smaller run, in place.
 
-    The one way the demo, the ablation and the tests make a recipe smaller
-    (docs/demo.md, "Shrinking a recipe"). Every argument left ``None``
-    keeps the config's setting.
+    The one way the demo, the ablation, ``tools/benchmarks/bench_step.py``
+    and the tests make a recipe smaller (docs/demo.md, "Shrinking a
+    recipe"). Every argument left ``None`` keeps the config's setting.
 
     Args:
         cfg (mmengine.Config): A config with ``train_cfg.max_epochs``, one
@@ -165,13 +165,17 @@ def shrink_config(cfg, epochs=None, batch_size=None, crop_factor=None,
         queue_len (int, optional): The model's queue, where it has one.
         log_interval (int, optional): Iterations per log line.
         checkpoint_interval (int, optional): Epochs per checkpoint.
+        depth (int, optional): The depth of a ResNet ``model.backbone``;
+            ``model.neck.in_channels`` follows its output channels (512 for
+            depths 18 and 34, 2048 from 50). Hidden and output widths stay.
 
     Returns:
         mmengine.Config: ``cfg``.
 
     Raises:
         ValueError: naming the config's key that cannot be shrunk (several
-            schedulers, no crop size in the pipeline).
+            schedulers, no crop size in the pipeline, a backbone that is no
+            ResNet, a depth ResNet does not have).
     """
     if epochs is not None:
         schedulers = cfg.param_scheduler
@@ -207,4 +211,24 @@ def shrink_config(cfg, epochs=None, batch_size=None, crop_factor=None,
             'train_dataloader.dataset.pipeline to scale')
     if log_interval is not None:
         cfg.default_hooks.logger.interval = log_interval
+    if depth is not None:
+        _set_resnet_depth(cfg.model, depth)
     return cfg
+
+
+def _set_resnet_depth(model, depth):
+    """Set the depth of ``model.backbone`` and the neck's input width."""
+    from mmpretrain.models.backbones.resnet import ResNet, get_expansion
+    backbone = model.backbone
+    if 'ResNet' not in str(backbone.type) or 'depth' not in backbone:
+        raise ValueError(
+            f'shrink_config(depth={depth}): model.backbone is '
+            f'{backbone.type}; depth applies to a ResNet backbone only')
+    if depth not in ResNet.arch_settings:
+        raise ValueError(
+            f'shrink_config(depth={depth}): ResNet has depths '
+            f'{sorted(ResNet.arch_settings)}')
+    backbone.depth = depth
+    if 'in_channels' in model.get('neck', {}):
+        block = ResNet.arch_settings[depth][0]
+        model.neck.in_channels = 512 * get_expansion(block)

@@ -192,3 +192,25 @@ def test_ddm_config_is_its_mmpretrain_base_plus_the_ddm_diff(path):
     for key in ('strong_pipeline', 'unlabeled_images', 'clsa_mm_hooks'):
         expected[key] = cfg[key]
     assert cfg == expected
+
+
+def test_shrink_depth_sets_the_resnet_and_the_neck_input_only():
+    path = osp.join(REPO, 'configs/clsa/r50_8xb32_200e.py')
+    full = load('configs/clsa/r50_8xb32_200e.py')
+    shrunk = shrink_config(Config.fromfile(path), depth=18).to_dict()
+    assert shrunk['model']['backbone']['depth'] == 18
+    assert shrunk['model']['neck']['in_channels'] == 512
+    full['model']['backbone']['depth'] = 18
+    full['model']['neck']['in_channels'] = 512
+    assert shrunk == full  # hidden and output widths stay the recipe's
+    deeper = shrink_config(Config.fromfile(path), depth=101).to_dict()
+    assert deeper['model']['neck']['in_channels'] == 2048
+
+    with pytest.raises(ValueError, match=r'depth=19.*\[18, 34, 50'):
+        shrink_config(Config.fromfile(path), depth=19)
+    vit = Config.fromfile(osp.join(
+        REPO, 'configs/clsa/mocov3-ddm_vit-small-p16_16xb256-amp-coslr-'
+        '300e_in1k.py'))
+    with pytest.raises(ValueError, match=r'depth=18.*model\.backbone is '
+                       r'.*ViT.*ResNet backbone only'):
+        shrink_config(vit, depth=18)

@@ -4,7 +4,10 @@ A training iteration here is forward + backward + SGD update on synthetic,
 already normalised tensors (no data loading, no preprocessing). Both models
 have the same backbone, projector (and queue or predictor) and batch; the
 base method gets its own views, CLSA-X the same plus its strong view(s).
-The methods are the entries of :data:`METHODS` (``--method``):
+The methods are the entries of :data:`METHODS` (``--method``); each pairs
+mmpretrain's recipe config of X with this repository's config of CLSA-X,
+both shrunk to ``--arch`` by :func:`clsa_mm.utils.shrink_config` (the
+neck's input follows the backbone, the other widths are the recipe's):
 
 - ``mocov2``: CLSA against mmpretrain's MoCo v2 (queue 65536); MoCo v2
   gets its two 224 views, CLSA its key, weak and strong views
@@ -35,155 +38,88 @@ Example::
 """
 import argparse
 import multiprocessing as mp
+import os.path as osp
 import queue
 import resource
 import statistics
 import time
-from typing import Callable, Dict, List, Optional, Tuple
+from typing import Dict, List, Tuple
 
 import psutil
 import torch
+from mmengine.hub import get_config
 from mmengine.logging import MessageHub
-from mmpretrain.models import BYOL, MoCo, MoCoV3, SimCLR
+from mmengine.registry import MODELS, DefaultScope
 from mmpretrain.structures import DataSample
 
-from clsa_mm.models import BYOLDDM, CLSA, MoCoV3DDM, SimCLRDDM
+from clsa_mm.utils import load_config, register_all_modules, shrink_config
 
 MIB = 2**20
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 SINGLE_CROP = dict(weak=(224, ), strong=(96, ))
 MULTI_CROP = dict(weak=(224, 192, 160, 128, 96),
                   strong=(224, 192, 160, 128, 96))
 DEPTHS = dict(resnet18=18, resnet34=34, resnet50=50, resnet101=101)
 
-# A builder takes the parsed arguments and ``ddm`` (False: the base method
-# X, True: CLSA-X) and returns the model and the sizes of its views.
-Builder = Callable[[argparse.Namespace, bool], Tuple[torch.nn.Module,
-                                                     List[int]]]
-# --method name -> (label of X, label of CLSA-X, builder).
-METHODS: Dict[str, Tuple[str, str, Builder]] = {}
+MOCOV2 = 'mmpretrain::mocov2/mocov2_resnet50_8xb32-coslr-200e_in1k.py'
+# --method name -> (label of X, label of CLSA-X, config of X, config of
+# CLSA-X): X is mmpretrain's recipe, CLSA-X this repository's.
+METHODS: Dict[str, Tuple[str, str, str, str]] = {
+    'mocov2': ('MoCo v2', 'CLSA-MoCo v2', MOCOV2,
+               'configs/clsa/r50_8xb32_200e.py'),
+    'mocov2-sym': ('MoCo v2', 'CLSA-MoCo v2 sym', MOCOV2,
+                   'configs/clsa/r50_8xb32_200e-sym.py'),
+    'mocov3': ('MoCo v3', 'CLSA-MoCo v3',
+               'mmpretrain::mocov3/mocov3_resnet50_8xb512-amp-coslr-100e_in1k'
+               '.py',
+               'configs/clsa/mocov3-ddm_r50_8xb512-amp-coslr-100e_in1k.py'),
+    'simclr': ('SimCLR', 'CLSA-SimCLR',
+               'mmpretrain::simclr/simclr_resnet50_16xb256-coslr-200e_in1k.py',
+               'configs/clsa/simclr-ddm_r50_16xb256-coslr-200e_in1k.py'),
+    'byol': ('BYOL', 'CLSA-BYOL',
+             'mmpretrain::byol/byol_resnet50_16xb256-coslr-200e_in1k.py',
+             'configs/clsa/byol-ddm_r50_16xb256-coslr-200e_in1k.py'),
+}
 
 
-def method(name: str, label: str,
-           clsa_label: Optional[str] = None) -> Callable[[Builder], Builder]:
-    """Register a builder under ``--method name``; X is called ``label``,
-    CLSA-X ``clsa_label`` (default ``'CLSA-' + label``)."""
-
-    def register(builder: Builder) -> Builder:
-        METHODS[name] = (label, clsa_label or f'CLSA-{label}', builder)
-        return builder
-
-    return register
+def read_config(path):
+    """An ``mmpretrain::`` config or one of this repository."""
+    if path.startswith('mmpretrain::'):
+        register_all_modules(init_default_scope=False)
+        return get_config(path)
+    return load_config(osp.join(REPO, path))
 
 
-def backbone(args) -> Tuple[dict, int]:
-    """The ResNet config of ``--arch`` and its output channels."""
-    depth = DEPTHS[args.arch]
-    cfg = dict(type='ResNet', depth=depth, norm_cfg=dict(type='BN'),
-               zero_init_residual=False)
-    return cfg, 2048 if depth >= 50 else 512
+def build_model(args, ddm: bool) -> Tuple[torch.nn.Module, List[int]]:
+    """X (``ddm=False``) or CLSA-X of ``args.method`` at ``args.arch``,
+    and the sizes of the views it takes.
 
-
-def strong_sizes(args) -> Tuple[int, ...]:
-    return (MULTI_CROP if args.multi_crop else SINGLE_CROP)['strong']
-
-
-def two_crops(args, ddm: bool, base_cls, ddm_cls, t2: float, **common):
-    """``base_cls`` (X) on two 224 crops or ``ddm_cls`` (X-DDM with T2
-    ``t2``) on the same plus the strong view(s), both from ``common``."""
+    The recipes' configs shrunk to ``--arch`` by
+    :func:`clsa_mm.utils.shrink_config` (the neck's input follows the
+    backbone; hidden and output widths are the recipe's). With
+    ``--multi-crop`` CLSA-X takes 5 strong views (CLSA also 5 weak ones).
+    In one process SyncBN normalises over the local batch, as BN does.
+    """
+    cfg = read_config(METHODS[args.method][3 if ddm else 2])
+    shrink_config(cfg, depth=DEPTHS[args.arch])
     if not ddm:
-        return base_cls(**common), [224, 224]
-    strong = strong_sizes(args)
-    return (ddm_cls(num_strong_views=len(strong),
-                    ddm_head=dict(type='DDMHead', ddm_temperature=t2),
-                    **common), [224, 224, *strong])
-
-
-def _mocov2(args, ddm: bool, symmetric: bool = False):
-    cfg, channels = backbone(args)
-    common = dict(
-        backbone=cfg,
-        neck=dict(type='MoCoV2Neck', in_channels=channels,
-                  hid_channels=channels, out_channels=128,
-                  with_avg_pool=True),
-        queue_len=65536, feat_dim=128, momentum=0.001)
-    if not ddm:
-        return MoCo(head=dict(type='ContrastiveHead',
-                              loss=dict(type='CrossEntropyLoss'),
-                              temperature=0.2), **common), [224, 224]
-    crops = MULTI_CROP if args.multi_crop else SINGLE_CROP
-    model = CLSA(head=dict(type='DDMHead'),
-                 num_weak_views=len(crops['weak']),
-                 num_strong_views=len(crops['strong']), symmetric=symmetric,
-                 **common)
-    return model, [224, *crops['weak'], *crops['strong']]
-
-
-@method('mocov2', 'MoCo v2')
-def mocov2(args, ddm: bool):
-    return _mocov2(args, ddm)
-
-
-@method('mocov2-sym', 'MoCo v2', 'CLSA-MoCo v2 sym')
-def mocov2_sym(args, ddm: bool):
-    return _mocov2(args, ddm, symmetric=True)
-
-
-@method('mocov3', 'MoCo v3')
-def mocov3(args, ddm: bool):
-    """mmpretrain's MoCo v3 ResNet recipe (4096-d hidden, 256-d output)."""
-    cfg, channels = backbone(args)
-    neck = dict(type='NonLinearNeck', in_channels=channels,
-                hid_channels=4096, out_channels=256, num_layers=2,
-                with_bias=False, with_last_bn=True,
-                with_last_bn_affine=False, with_last_bias=False,
-                with_avg_pool=True)
-    head = dict(
-        type='MoCoV3Head',
-        predictor=dict(type='NonLinearNeck', in_channels=256,
-                       hid_channels=4096, out_channels=256, num_layers=2,
-                       with_bias=False, with_last_bn=False,
-                       with_last_bn_affine=False, with_last_bias=False,
-                       with_avg_pool=False),
-        loss=dict(type='CrossEntropyLoss', loss_weight=2 * 1.0),
-        temperature=1.0)
-    return two_crops(args, ddm, MoCoV3, MoCoV3DDM, 0.2, backbone=cfg,
-                     neck=neck, head=head, base_momentum=0.01)
-
-
-@method('simclr', 'SimCLR')
-def simclr(args, ddm: bool):
-    """mmpretrain's SimCLR recipe (2048-d hidden, 128-d output, T = 0.1)."""
-    cfg, channels = backbone(args)
-    return two_crops(
-        args, ddm, SimCLR, SimCLRDDM, 0.1,
-        backbone=cfg,
-        neck=dict(type='NonLinearNeck', in_channels=channels,
-                  hid_channels=2048, out_channels=128, num_layers=2,
-                  with_avg_pool=True, norm_cfg=dict(type='BN1d')),
-        head=dict(type='ContrastiveHead', loss=dict(type='CrossEntropyLoss'),
-                  temperature=0.1))
-
-
-@method('byol', 'BYOL')
-def byol(args, ddm: bool):
-    """mmpretrain's BYOL recipe (4096-d hidden, 256-d output); BYOL-DDM
-    with its DDM queue of 65536 target projections."""
-    cfg, channels = backbone(args)
-    mlp = dict(type='NonLinearNeck', hid_channels=4096, out_channels=256,
-               num_layers=2, with_bias=True, with_last_bn=False,
-               norm_cfg=dict(type='BN1d'))
-    # BYOL-DDM's queue must hold whole steps of 2 x batch target
-    # projections.
-    queue = dict(queue_len=65536 // (2 * args.batch) * 2 * args.batch)
-    return two_crops(
-        args, ddm, BYOL, BYOLDDM, 0.2,
-        backbone=cfg,
-        neck=dict(mlp, in_channels=channels, with_avg_pool=True),
-        head=dict(type='LatentPredictHead',
-                  predictor=dict(mlp, in_channels=256, with_avg_pool=False),
-                  loss=dict(type='CosineSimilarityLoss')),
-        base_momentum=0.01,
-        **(queue if ddm else {}))
+        sizes = [224, 224]
+    else:
+        crops = MULTI_CROP if args.multi_crop else SINGLE_CROP
+        cfg.model.num_strong_views = len(crops['strong'])
+        weak = (224, )
+        if 'num_weak_views' in cfg.model:  # CLSA: the key, then its queries
+            cfg.model.num_weak_views = len(crops['weak'])
+            weak = crops['weak']
+        sizes = [224, *weak, *crops['strong']]
+    if ddm and 'queue_len' in cfg.model and 'BYOL' in cfg.model.type:
+        # BYOL-DDM's queue holds whole steps of 2 x batch target
+        # projections.
+        keys = 2 * args.batch
+        shrink_config(cfg, queue_len=cfg.model.queue_len // keys * keys)
+    with DefaultScope.overwrite_default_scope(
+            cfg.get('default_scope', 'clsa_mm')):
+        return MODELS.build(cfg.model), sizes
 
 
 def parse_args():
@@ -215,8 +151,7 @@ def parse_args():
 
 def build(name, args):
     """``name`` is ``'clsa'`` (CLSA-X) or ``'base'`` (X)."""
-    builder = METHODS[args.method][2]
-    model, sizes = builder(args, name == 'clsa' or args.online_probe)
+    model, sizes = build_model(args, name == 'clsa' or args.online_probe)
     if args.online_probe and name == 'clsa':
         model.init_online_probe(dict(num_classes=1000))
     model = model.to(args.device).train()

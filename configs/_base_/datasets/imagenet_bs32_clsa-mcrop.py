@@ -11,7 +11,13 @@ crops = [
     dict(size=128, scale=(0.114, 0.571)),
     dict(size=96, scale=(0.086, 0.429)),
 ]
-pipeline = _base_.train_dataloader.dataset.pipeline.copy()
-pipeline[1] = dict(pipeline[1], weak_views=crops, strong_views=crops)
-train_dataloader = dict(dataset=dict(pipeline=pipeline))
-del crops, pipeline  # helpers, not settings
+train_dataloader = dict(
+    dataset=dict(pipeline=[
+        _base_.train_dataloader.dataset.pipeline[0],
+        dict(
+            _base_.train_dataloader.dataset.pipeline[1],
+            weak_views=crops,
+            strong_views=crops),
+        _base_.train_dataloader.dataset.pipeline[2],
+    ]))
+del crops  # a helper, not a setting
