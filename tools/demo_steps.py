@@ -64,8 +64,6 @@ TABLE_HEADER = ('backbone (ResNet-18)', 'linear probe top-1', 'k-NN top-1')
 MONITOR_HEADER = ('pretrained backbone', 'online probe top-1 (last epoch)',
                   'linear probe top-1 (offline)',
                   'k-NN monitor top-1 (last epoch)', 'k-NN top-1 (offline)')
-# The k-NN of the monitors: knn_eval.py's defaults, as the offline k-NN.
-KNN = dict(k=20, temperature=0.07)
 
 
 class Demo:
@@ -162,7 +160,7 @@ class Demo:
         ``pretrain_<name>/``; return its last checkpoint."""
         cfg = add_online_monitors(
             load_config(osp.join(self.root, config)),
-            osp.join(self.root, self.data_root), **KNN)
+            osp.join(self.root, self.data_root))
         config = self.path('configs', f'pretrain_{name}.py')
         os.makedirs(osp.dirname(config), exist_ok=True)
         cfg.dump(config)

@@ -2,13 +2,17 @@
 import torch
 import torch.nn.functional as F
 
+# The k-NN protocol of every tool (knn_eval.py, KNNMonitorHook, the online
+# monitors of the demo and the ablation): k neighbours, vote temperature T.
+KNN_DEFAULTS = dict(k=20, temperature=0.07)
+
 
 def knn_classify(train_feats,
                  train_labels,
                  test_feats,
                  num_classes,
-                 k=20,
-                 temperature=0.07,
+                 k=KNN_DEFAULTS['k'],
+                 temperature=KNN_DEFAULTS['temperature'],
                  chunk_size=256):
     """Class scores of a temperature-weighted k-NN vote (InstDisc, DINO).
 

@@ -1,6 +1,8 @@
 import os
 import os.path as osp
 
+from clsa_mm.evaluation import KNN_DEFAULTS
+
 # The model that carries an online probe (model.online_probe), for each
 # pretraining algorithm without one: mmpretrain's MoCo (v2) is MoCoWithProbe
 # (the same loss, bit for bit); its MoCoV3, SimCLR and BYOL are their DDM
@@ -19,8 +21,12 @@ PROBE_MODELS = dict(
 MONITOR_PIPELINE = [dict(type='LoadRGBImageFromFile'), dict(type='PackInputs')]
 
 
-def add_online_monitors(cfg, data_root, probe_lr=0.5, k=20,
-                        temperature=0.07, interval=1):
+def add_online_monitors(cfg,
+                        data_root,
+                        probe_lr=0.5,
+                        k=KNN_DEFAULTS['k'],
+                        temperature=KNN_DEFAULTS['temperature'],
+                        interval=1):
     """Watch a pretraining on an ImageNet-style folder, in place: the online
     linear probe (val top-1 on ``val/`` every ``interval`` epochs) and the
     k-NN monitor (``KNNMonitorHook``, bank ``train/``, queries ``val/``).

@@ -28,6 +28,7 @@ import torch
 from scipy import stats
 
 from clsa_mm.datasets import make_demo_data
+from clsa_mm.evaluation import KNN_DEFAULTS
 from clsa_mm.utils import (QUICK_RECIPE, add_online_monitors,
                             read_online_monitors)
 from clsa_mm.visualization import format_table, plot_result_bars
@@ -83,7 +84,6 @@ RECIPES = dict(
     quick=QUICK_RECIPE,
 )
 PROBE_CONFIG = 'configs/demo/r18_linear_demo.py'
-KNN = dict(k=20, temperature=0.07)
 LINEAR = dict(weight_decay=1e-3)
 
 
@@ -97,8 +97,9 @@ def strong_term_head(names):
 
 def row_config(root, row, recipe, seed, data_root, work_dir):
     """The row's config shrunk by ``recipe`` (a :data:`RECIPES` value),
-    with the online probe and the k-NN monitor (:data:`KNN`) on the demo
-    data every epoch (:func:`clsa_mm.utils.add_online_monitors`)."""
+    with the online probe and the k-NN monitor
+    (:data:`clsa_mm.evaluation.KNN_DEFAULTS`) on the demo data every epoch
+    (:func:`clsa_mm.utils.add_online_monitors`)."""
     from clsa_mm.utils import load_config, shrink_config
     cfg = load_config(
         osp.join(root, 'configs/demo', row.config + '.py'), {
@@ -110,7 +111,7 @@ def row_config(root, row, recipe, seed, data_root, work_dir):
     shrink_config(
         cfg, checkpoint_interval=1,
         **{k: v for k, v in recipe.items() if k != 'data'})
-    add_online_monitors(cfg, data_root, **KNN)
+    add_online_monitors(cfg, data_root)
     cfg.work_dir = work_dir
     cfg.launcher = 'none'
     cfg.resume = osp.isfile(osp.join(work_dir, 'last_checkpoint'))
@@ -153,7 +154,7 @@ def evaluate(root, backbone, data_root):
     }
     num_classes = len(loaders['train'].dataset.metainfo['classes'])
     (train_x, train_y), (val_x, val_y) = feats['train'], feats['val']
-    scores = knn_classify(train_x, train_y, val_x, num_classes, **KNN)
+    scores = knn_classify(train_x, train_y, val_x, num_classes)
     return dict(
         linear_top1=linear_probe(train_x, train_y, val_x, val_y, **LINEAR),
         knn_top1=knn_accuracy(scores, val_y)['top1'])
@@ -458,7 +459,7 @@ class Ablation:
             + (f', queues of {recipe["queue_len"]}'
                if recipe['queue_len'] else '')
             + f'; linear probe: logistic regression on standardised frozen '
-            f'features ({LINEAR}); k-NN {KNN}.\n\n'
+            f'features ({LINEAR}); k-NN {KNN_DEFAULTS}.\n\n'
             f'Total time of the runs: {seconds / 60:.1f} min '
             f'(sum over {len(self.rows) * len(self.seeds)} runs, each from '
             'its start-up to its result).\n')

@@ -16,7 +16,7 @@ from mmengine.logging import print_log
 from mmengine.registry import init_default_scope
 
 from clsa_mm.checkpoint import pretrained_cfg_options
-from clsa_mm.evaluation import (build_feature_loader,
+from clsa_mm.evaluation import (KNN_DEFAULTS, build_feature_loader,
                                 build_feature_preprocessor, extract_features,
                                 knn_accuracy, knn_classify)
 from clsa_mm.registry import MODELS
@@ -30,9 +30,12 @@ def parse_args():
         'config', help='classification config (e.g. a linear-probe one)')
     parser.add_argument(
         'checkpoint', help='clsa_mm checkpoint or exported backbone')
-    parser.add_argument('--k', type=int, default=20, help='neighbours (20)')
     parser.add_argument(
-        '--temperature', type=float, default=0.07, help='T of the vote')
+        '--k', type=int, default=KNN_DEFAULTS['k'],
+        help=f'neighbours ({KNN_DEFAULTS["k"]})')
+    parser.add_argument(
+        '--temperature', type=float, default=KNN_DEFAULTS['temperature'],
+        help='T of the vote')
     parser.add_argument(
         '--batch-size', type=int, help='override the dataloader batch size')
     parser.add_argument(

@@ -7,8 +7,8 @@ from mmengine.dist import broadcast_object_list, collect_results, get_rank
 from mmengine.hooks import Hook
 from mmengine.model import is_model_wrapper
 
-from clsa_mm.evaluation import (build_feature_loader, extract_features,
-                                knn_accuracy, knn_classify)
+from clsa_mm.evaluation import (KNN_DEFAULTS, build_feature_loader,
+                                extract_features, knn_accuracy, knn_classify)
 from clsa_mm.registry import HOOKS, clsa_mm_scope
 from .rng_state_hook import get_rng_state, set_rng_state
 
@@ -50,8 +50,8 @@ class KNNMonitorHook(Hook):
                  train_dataloader: dict,
                  val_dataloader: dict,
                  interval: int = 1,
-                 k: int = 20,
-                 temperature: float = 0.07) -> None:
+                 k: int = KNN_DEFAULTS['k'],
+                 temperature: float = KNN_DEFAULTS['temperature']) -> None:
         if not (isinstance(interval, int) and interval >= 1):
             raise ValueError(f'KNNMonitorHook interval must be an int >= 1, '
                              f'got {interval!r}')
