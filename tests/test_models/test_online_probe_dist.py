@@ -18,7 +18,6 @@ from gloo_helpers import WORLD, init_gloo, run_gloo
 N = 2  # per process
 
 
-
 def labelled(batch, seed):
     gen = torch.Generator().manual_seed(seed)
     return [DataSample().set_gt_label(int(c))

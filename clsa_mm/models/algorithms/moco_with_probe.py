@@ -1,4 +1,4 @@
-from typing import Dict, List, Optional, Union
+from typing import Dict, List, Optional
 
 import torch
 import torch.nn as nn
@@ -23,46 +23,18 @@ class MoCoWithProbe(OnlineProbeMixin, MoCo):
     ``[q·k, q·Q] / T`` and queue.
 
     Args:
-        backbone (dict): The encoder (``ResNet``).
-        neck (dict): The projector (``MoCoV2Neck``).
-        head (dict): The ``ContrastiveHead`` (temperature T).
-        queue_len (int): The queue length. Defaults to 65536.
-        feat_dim (int): The embedding dimension. Defaults to 128.
-        momentum (float): The EMA momentum of the key encoder (1 - decay).
-            Defaults to 0.001.
         online_probe (dict, optional): The online linear probe, e.g.
             ``dict(num_classes=1000)`` (:class:`OnlineProbeHead`). Defaults
             to None (none).
-        pretrained (str, optional): A checkpoint to initialise from.
-            Defaults to None.
-        data_preprocessor (dict, optional): The data preprocessor config.
-            Defaults to None.
-        init_cfg (dict or list[dict], optional): Initialization config.
-            Defaults to None.
+        **kwargs: mmpretrain's ``MoCo`` arguments: ``backbone``, ``neck``
+            (``MoCoV2Neck``), ``head`` (``ContrastiveHead``, temperature T),
+            ``queue_len``, ``feat_dim``, ``momentum`` (1 - decay),
+            ``pretrained``, ``data_preprocessor``, ``init_cfg``.
     """
 
     @clsa_mm_scope()  # mmpretrain's __init__ builds the parts
-    def __init__(self,
-                 backbone: dict,
-                 neck: dict,
-                 head: dict,
-                 queue_len: int = 65536,
-                 feat_dim: int = 128,
-                 momentum: float = 0.001,
-                 online_probe: Optional[dict] = None,
-                 pretrained: Optional[str] = None,
-                 data_preprocessor: Optional[dict] = None,
-                 init_cfg: Optional[Union[List[dict], dict]] = None) -> None:
-        super().__init__(
-            backbone=backbone,
-            neck=neck,
-            head=head,
-            queue_len=queue_len,
-            feat_dim=feat_dim,
-            momentum=momentum,
-            pretrained=pretrained,
-            data_preprocessor=data_preprocessor,
-            init_cfg=init_cfg)
+    def __init__(self, online_probe: Optional[dict] = None, **kwargs) -> None:
+        super().__init__(**kwargs)
         self.init_online_probe(online_probe)
 
     def loss(self, inputs: List[torch.Tensor], data_samples: List[DataSample],

@@ -1,4 +1,4 @@
-from typing import List, Optional, Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
@@ -85,9 +85,3 @@ class OnlineProbeHead(ClsHead):
         loss = self.loss_module(scores, target, avg_factor=scores.size(0))
         top1 = (scores.detach().argmax(dim=1) == target).float().mean() * 100
         return {'online_probe/loss': loss, 'online_probe/top1': top1}
-
-    def predict(self, feats: Tuple[torch.Tensor],
-                data_samples: Optional[List[DataSample]] = None
-                ) -> List[DataSample]:
-        """The data samples with the probe's ``pred_score``."""
-        return super().predict(feats, data_samples)
