@@ -62,8 +62,10 @@ def test_multi_crop_gives_clsa_x_five_strong_views(name):
         assert sizes == [224, 224, *crops]
 
 
-def test_byol_ddm_queue_holds_whole_steps_of_any_batch():
-    model, _ = bench_step.build_model(bench_args('byol', batch=6), True)
+@pytest.mark.parametrize('name', ['byol', 'mocov2'])
+def test_queue_holds_whole_steps_of_any_batch(name):
+    # BYOL-DDM enqueues 2 x 6 target projections per step, CLSA 6 keys.
+    model, _ = bench_step.build_model(bench_args(name, batch=6), True)
     assert model.queue_len % 12 == 0 and model.queue_len > 65536 - 12
 
 

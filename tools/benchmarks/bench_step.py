@@ -101,7 +101,13 @@ def build_model(args, ddm: bool) -> Tuple[torch.nn.Module, List[int]]:
     In one process SyncBN normalises over the local batch, as BN does.
     """
     cfg = read_config(METHODS[args.method][3 if ddm else 2])
-    shrink_config(cfg, depth=DEPTHS[args.arch])
+    queue_len = cfg.model.get('queue_len')
+    if queue_len:
+        # A queue holds whole steps: of batch keys (MoCo, CLSA) or of 2 x
+        # batch target projections (BYOL-DDM).
+        keys = 2 * args.batch
+        queue_len = queue_len // keys * keys
+    shrink_config(cfg, depth=DEPTHS[args.arch], queue_len=queue_len)
     if not ddm:
         sizes = [224, 224]
     else:
@@ -112,11 +118,6 @@ def build_model(args, ddm: bool) -> Tuple[torch.nn.Module, List[int]]:
             cfg.model.num_weak_views = len(crops['weak'])
             weak = crops['weak']
         sizes = [224, *weak, *crops['strong']]
-    if ddm and 'queue_len' in cfg.model and 'BYOL' in cfg.model.type:
-        # BYOL-DDM's queue holds whole steps of 2 x batch target
-        # projections.
-        keys = 2 * args.batch
-        shrink_config(cfg, queue_len=cfg.model.queue_len // keys * keys)
     with DefaultScope.overwrite_default_scope(
             cfg.get('default_scope', 'clsa_mm')):
         return MODELS.build(cfg.model), sizes
