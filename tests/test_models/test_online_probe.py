@@ -1,6 +1,8 @@
 """The online linear probe (OnlineProbeMixin, OnlineProbeHead) of every
 method: it never changes pretraining, it is MoCo v2 without it, its own
 optimizer settings, and its errors."""
+import re
+
 import pytest
 import torch
 from mmengine.optim import OptimWrapper, build_optim_wrapper
@@ -9,6 +11,7 @@ from mmpretrain.structures import DataSample
 
 from clsa_helpers import tiny_clsa
 from clsa_mm.models import MoCoWithProbe
+from clsa_mm.models.utils.online_probe_mixin import backbone_channels
 from mocov3_helpers import current_hub, tiny_mocov3
 from simclr_byol_helpers import BACKBONE, tiny_byol, tiny_simclr
 
@@ -96,7 +99,12 @@ def test_probe_never_changes_pretraining(name):
 
 def test_probe_logs_cross_entropy_and_batch_top1():
     model = tiny_clsa(online_probe=PROBE).eval()  # running statistics
-    feats = (torch.randn(6, 64, 2, 2), )
+    feats = (torch.randn(6, 64, 2, 2, generator=torch.Generator()
+                         .manual_seed(0)), )
+    # Channel c of the pooled features scores class c; samples 0-4 are
+    # right and sample 5 wrong: top-1 5 / 6, not 50 %.
+    for i, c in enumerate((0, 1, 2, 0, 1, 0)):
+        feats[0][i, c] += 5
     samples = [DataSample().set_gt_label(c) for c in (0, 1, 2, 0, 1, 2)]
     with torch.no_grad():
         model.online_probe.fc.weight.copy_(torch.eye(3, 64))
@@ -109,6 +117,7 @@ def test_probe_logs_cross_entropy_and_batch_top1():
                           torch.nn.functional.cross_entropy(scores, target))
     expected = (scores.argmax(1) == target).float().mean() * 100
     assert torch.equal(losses['online_probe/top1'], expected)
+    assert torch.allclose(expected, torch.tensor(500 / 6))
 
 
 def test_moco_with_probe_is_mmpretrains_moco():
@@ -119,12 +128,23 @@ def test_moco_with_probe_is_mmpretrains_moco():
         for step in range(2):
             torch.manual_seed(step)  # the same shuffle-BN order
             log = model.train_step(batch((32, 32), step), optim)
-        model.last_loss = log['loss']
+        model.last_log = log
     theirs, ours = (m.state_dict() for m in models)
     assert theirs.keys() == ours.keys()
     for key, value in theirs.items():
         assert torch.equal(ours[key], value), key
-    assert torch.equal(models[0].last_loss, models[1].last_loss)
+    logs = [m.last_log for m in models]
+    assert logs[0].keys() == logs[1].keys() == {'loss'}  # logged as MoCo's
+    assert torch.equal(logs[0]['loss'], logs[1]['loss'])
+
+
+def test_moco_with_probe_refuses_other_than_two_views():
+    model = tiny_moco()
+    views = batch((32, 32, 32), 0)
+    with pytest.raises(ValueError, match='^' + re.escape(
+            'MoCoWithProbe expects the two views [x_q, x_k] per sample; '
+            'make the pipeline give two views') + '$'):
+        model.loss(**views)
 
 
 def test_probe_has_its_own_lr_and_no_weight_decay():
@@ -159,6 +179,21 @@ def test_predict_gives_the_probes_scores():
                           scores)
 
 
+def test_predict_of_a_list_of_views_scores_the_first():
+    model = tiny_clsa(online_probe=PROBE).eval()
+    torch.nn.init.normal_(model.online_probe.fc.weight)  # not all zeros
+    gen = torch.Generator().manual_seed(0)
+    first, other = (torch.randn(2, 3, 32, 32, generator=gen)
+                    for _ in range(2))
+
+    def scores(inputs):
+        return torch.stack([s.pred_score for s in model(
+            inputs, [DataSample(), DataSample()], mode='predict')])
+
+    assert torch.equal(scores([first, other]), scores(first))
+    assert not torch.allclose(scores(other), scores(first))
+
+
 def test_predict_without_a_probe_says_how_to_add_one():
     with pytest.raises(RuntimeError, match='model.online_probe'):
         tiny_clsa()(torch.randn(1, 3, 32, 32), None, mode='predict')
@@ -171,6 +206,27 @@ def test_a_batch_without_labels_is_refused():
     with pytest.raises(ValueError, match='gt_label') as error:
         model(**data, mode='loss')
     assert 'CustomDataset' in str(error.value)
+
+
+def test_probe_width_is_the_backbones_unless_set():
+    from mmpretrain.models import VisionTransformer
+    vit = VisionTransformer(
+        arch=dict(embed_dims=24, num_layers=1, num_heads=2,
+                  feedforward_channels=48), img_size=32, patch_size=16)
+    assert backbone_channels(vit) == 24  # a ViT's embed_dims
+    assert tiny_clsa(online_probe=PROBE).online_probe.in_channels == 64
+    set_width = tiny_clsa(online_probe=dict(PROBE, in_channels=7))
+    assert set_width.online_probe.in_channels == 7
+    with pytest.raises(ValueError, match=r'Linear.*in_channels'):
+        backbone_channels(torch.nn.Linear(2, 2))
+
+
+def test_forward_defaults_to_the_backbone_features():
+    model = tiny_clsa(online_probe=PROBE).eval()
+    images = torch.randn(2, 3, 32, 32)
+    feats, expected = model(images), model.extract_feat(images)
+    assert len(feats) == len(expected)
+    assert all(torch.equal(a, b) for a, b in zip(feats, expected))
 
 
 @pytest.mark.parametrize('value', [0, 2.5, None])

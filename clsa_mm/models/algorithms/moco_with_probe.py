@@ -45,14 +45,14 @@ class MoCoWithProbe(OnlineProbeMixin, MoCo):
                              'per sample; make the pipeline give two views')
         im_q, im_k = inputs
         feats = self.backbone(im_q)  # also the online probe's input
-        q = nn.functional.normalize(self.neck(feats)[0], dim=1)
+        q = nn.functional.normalize(self.neck(feats)[0])
         with torch.no_grad():
             self.encoder_k.update_parameters(
                 nn.Sequential(self.backbone, self.neck))
             im_k, idx_unshuffle = batch_shuffle_ddp(im_k)
-            k = nn.functional.normalize(self.encoder_k(im_k)[0], dim=1)
+            k = nn.functional.normalize(self.encoder_k(im_k)[0])
             k = batch_unshuffle_ddp(k, idx_unshuffle)
-        l_pos = torch.einsum('nc,nc->n', [q, k]).unsqueeze(-1)
+        l_pos = torch.einsum('nc,nc->n', [q, k]).unsqueeze(1)
         l_neg = torch.einsum('nc,ck->nk', [q, self.queue.clone().detach()])
         loss = self.head.loss(l_pos, l_neg)
         self._dequeue_and_enqueue(k)

@@ -82,6 +82,6 @@ class OnlineProbeHead(ClsHead):
                 'model.online_probe.')
         scores = self(feats)
         target = torch.cat([sample.gt_label for sample in data_samples])
-        loss = self.loss_module(scores, target, avg_factor=scores.size(0))
+        loss = self.loss_module(scores, target)
         top1 = (scores.detach().argmax(dim=1) == target).float().mean() * 100
         return {'online_probe/loss': loss, 'online_probe/top1': top1}
